@@ -1,0 +1,146 @@
+package backoff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Reason says why a call gave up. The same values name give-ups in events
+// ([Details.Reason]), in the [Error] returned to the caller, in log lines
+// and in metric labels; the string form (max_tries, max_time, …) is the
+// label value.
+//
+// Every Reason is an error, so errors.Is(err, backoff.ErrMaxTries) tells a
+// caller why a call ended.
+type Reason string
+
+// The reasons a call gives up. The engine uses the first six; the HTTP
+// [Transport] adds the last three.
+const (
+	ErrMaxTries      Reason = "max_tries"      // the attempt limit was reached
+	ErrMaxTime       Reason = "max_time"       // the call's time limit was reached
+	ErrDeadline      Reason = "deadline"       // the next wait would end after the context's deadline
+	ErrGiveUp        Reason = "giveup"         // the GiveUp predicate said so
+	ErrExhausted     Reason = "exhausted"      // a finite wait strategy ran out
+	ErrCanceled      Reason = "canceled"       // the context was cancelled
+	ErrRetryAfter    Reason = "retry_after"    // the server asked for a wait over the cap or past the deadline or max time
+	ErrNotReplayable Reason = "not_replayable" // the request may not or cannot be sent again
+	ErrBudget        Reason = "budget"         // the retry budget is empty
+)
+
+// Error implements the error interface.
+func (r Reason) Error() string {
+	switch r {
+	case ErrMaxTries:
+		return "backoff: max tries reached"
+	case ErrMaxTime:
+		return "backoff: max time reached"
+	case ErrDeadline:
+		return "backoff: next wait would end after the context deadline"
+	case ErrGiveUp:
+		return "backoff: give-up predicate returned true"
+	case ErrExhausted:
+		return "backoff: wait strategy exhausted"
+	case ErrCanceled:
+		return "backoff: context canceled"
+	case ErrRetryAfter:
+		return "backoff: Retry-After beyond the cap, the deadline or the max time"
+	case ErrNotReplayable:
+		return "backoff: request not replayable"
+	case ErrBudget:
+		return "backoff: retry budget exhausted"
+	}
+	return "backoff: " + string(r)
+}
+
+// Error is the error returned when a call gives up. It records why, after
+// how many attempts, and the last attempt's error.
+//
+// errors.Is and errors.As see through an Error to its Reason, to the last
+// attempt's error and, for a cancelled call or a passed deadline, to the
+// context's cause: errors.Is(err, backoff.ErrMaxTries),
+// errors.Is(err, io.ErrUnexpectedEOF) and errors.Is(err, context.Canceled)
+// all work on the same value.
+type Error struct {
+	// Reason says why the call gave up.
+	Reason Reason
+
+	// Tries is the number of attempts made, including the first.
+	Tries int
+
+	// Elapsed is the time from the start of the call to the end of the last
+	// attempt (or to the cancellation, for ErrCanceled).
+	Elapsed time.Duration
+
+	// Err is the last attempt's error; nil when the last attempt failed on
+	// its value (a retried result) rather than with an error.
+	Err error
+
+	// Cause is context.Cause of the call's context when the call ended
+	// because the context was cancelled or its deadline passed; else nil.
+	Cause error
+}
+
+func (e *Error) Error() string {
+	var b []byte
+	b = append(b, "backoff: giving up after "...)
+	b = strconv.AppendInt(b, int64(e.Tries), 10)
+	if e.Tries == 1 {
+		b = append(b, " try ("...)
+	} else {
+		b = append(b, " tries ("...)
+	}
+	b = append(b, e.Reason...)
+	b = append(b, ')')
+	if e.Cause != nil {
+		b = append(b, ": "...)
+		b = append(b, e.Cause.Error()...)
+	}
+	if e.Err != nil {
+		b = append(b, ": last error: "...)
+		b = append(b, e.Err.Error()...)
+	}
+	return string(b)
+}
+
+// Unwrap returns the reason, the context's cause and the last error, those
+// that are set. For a call ended by its context it also returns
+// context.Canceled or context.DeadlineExceeded, so that errors.Is finds
+// them even when the context was cancelled with a cause of its own.
+func (e *Error) Unwrap() []error {
+	errs := make([]error, 0, 4)
+	if e.Reason != "" {
+		errs = append(errs, e.Reason)
+	}
+	if e.Cause != nil {
+		errs = append(errs, e.Cause)
+		switch e.Reason {
+		case ErrCanceled:
+			errs = append(errs, context.Canceled)
+		case ErrDeadline:
+			errs = append(errs, context.DeadlineExceeded)
+		}
+	}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+// ErrNilOperation is returned, without any attempt, when the operation
+// given to [Policy.Do], [Policy.Run] or a Wrap method is nil.
+var ErrNilOperation = errors.New("backoff: nil operation")
+
+// ConfigError reports an invalid field of a configuration struct.
+type ConfigError struct {
+	Field string // the field, as Type.Field
+	Value any    // the offending value
+	Msg   string // what a valid value is
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("backoff: invalid %s %v: %s", e.Field, e.Value, e.Msg)
+}
