@@ -1,0 +1,218 @@
+package backoff
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"reflect"
+	"syscall"
+)
+
+// Attempt is what a classifier knows about one attempt of a request.
+type Attempt struct {
+	// Request is the caller's request. It must not be modified.
+	Request *http.Request
+
+	// Response is the attempt's response, or nil when Err is set. A
+	// classifier may read its status and headers, never its body.
+	Response *http.Response
+
+	// Err is the attempt's error, or nil when there is a response.
+	Err error
+
+	// N is the attempt's number, 1 for the first.
+	N int
+}
+
+// DefaultClassify reports whether an attempt failed in a way worth
+// retrying. It is what [Transport] uses when its Classify field is nil, and
+// it is exported so that a custom classifier can wrap it.
+//
+// Retried: the statuses 408, 425, 429, 500, 502, 503 and 504, and the
+// transport errors that are transient by their type: a failure to connect
+// (including connection refused and temporary DNS failures), a connection
+// reset or closed before the response (io.EOF, io.ErrUnexpectedEOF,
+// ECONNRESET, EPIPE, ECONNABORTED), a timeout of the attempt itself
+// (Transport.AttemptTimeout, or a net.Error whose Timeout method reports
+// true), and an HTTP/2 stream refused by the server or a connection closed
+// after a GOAWAY.
+//
+// Not retried: every other status (501 and 505 among them), certificate
+// and other TLS errors, DNS "no such host", errors of the request itself
+// (a malformed URL, scheme or header, which are not of the types above),
+// and any error once the caller's own context is cancelled or past its
+// deadline. Errors are classified by type (errors.Is and errors.As), never
+// by their message.
+//
+// Whether the request may be sent again is a separate question that
+// DefaultClassify does not answer: see Transport.Idempotent.
+func DefaultClassify(a Attempt) bool {
+	if a.Err == nil {
+		if a.Response == nil {
+			return false
+		}
+		return retryableStatus(a.Response.StatusCode)
+	}
+	if a.Request != nil && a.Request.Context().Err() != nil {
+		return false
+	}
+	return transientError(a.Err)
+}
+
+func retryableStatus(code int) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests,
+		http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// transientError reports whether err is a transport error of a type that
+// says the failure is transient.
+func transientError(err error) bool {
+	switch {
+	case tlsError(err):
+		return false
+	case errors.Is(err, context.Canceled):
+		// Not the caller's context (DefaultClassify checked it): a
+		// cancellation inside the base transport, e.g. an attempt timeout.
+		return errors.As(err, new(*attemptTimeoutError))
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return !dnsErr.IsNotFound
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return true // dial, read or write on the connection
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return true
+	}
+	if code, ok := http2StreamErrorCode(err); ok {
+		return code == http2RefusedStream
+	}
+	return isHTTP2GoAway(err)
+}
+
+// tlsError reports whether err is a certificate or TLS handshake error.
+func tlsError(err error) bool {
+	var (
+		verifyErr   *tls.CertificateVerificationError
+		unknownAuth x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		invalidErr  x509.CertificateInvalidError
+		recordErr   tls.RecordHeaderError
+		alertErr    tls.AlertError
+	)
+	return errors.As(err, &verifyErr) || errors.As(err, &unknownAuth) ||
+		errors.As(err, &hostErr) || errors.As(err, &invalidErr) ||
+		errors.As(err, &recordErr) || errors.As(err, &alertErr)
+}
+
+// neverSent reports whether err proves that the request never reached the
+// server, so that sending it again cannot repeat its effect whatever its
+// method: the connection could not be made, or an HTTP/2 server refused the
+// stream before processing it.
+func neverSent(err error) bool {
+	if err == nil {
+		return false
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return true
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	code, ok := http2StreamErrorCode(err)
+	return ok && code == http2RefusedStream
+}
+
+const http2RefusedStream = 0x7
+
+// http2StreamErrorCode returns the error code of an HTTP/2 stream error,
+// from the Go standard library's bundled HTTP/2 transport or from
+// golang.org/x/net/http2. Their types are not importable here (the
+// bundled one is unexported), so they are recognised by their type's
+// package and name and read through reflection: by type, not by message.
+func http2StreamErrorCode(err error) (uint64, bool) {
+	for err != nil {
+		if code, ok := streamErrorCode(err); ok {
+			return code, true
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return 0, false
+		}
+		err = u.Unwrap()
+	}
+	return 0, false
+}
+
+func streamErrorCode(err error) (uint64, bool) {
+	v := reflect.ValueOf(err)
+	t := v.Type()
+	if !(t.PkgPath() == "net/http" && t.Name() == "http2StreamError") &&
+		!(t.PkgPath() == "golang.org/x/net/http2" && t.Name() == "StreamError") {
+		return 0, false
+	}
+	if t.Kind() != reflect.Struct {
+		return 0, false
+	}
+	f := v.FieldByName("Code")
+	if !f.IsValid() || f.Kind() != reflect.Uint32 {
+		return 0, false
+	}
+	return f.Uint(), true
+}
+
+// isHTTP2GoAway reports whether err is the error of a connection that an
+// HTTP/2 server closed after a GOAWAY frame.
+func isHTTP2GoAway(err error) bool {
+	for err != nil {
+		t := reflect.TypeOf(err)
+		if (t.PkgPath() == "net/http" && t.Name() == "http2GoAwayError") ||
+			(t.PkgPath() == "golang.org/x/net/http2" && t.Name() == "GoAwayError") {
+			return true
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		err = u.Unwrap()
+	}
+	return false
+}
+
+// DefaultIdempotent reports whether a request may be sent again after a
+// failure that may have reached the server: its method is idempotent (GET,
+// HEAD, OPTIONS, TRACE, PUT, DELETE; RFC 9110, section 9.2.2), or it
+// carries an Idempotency-Key or X-Idempotency-Key header, as net/http's own
+// retry rule has it. It is what [Transport] uses when its Idempotent field
+// is nil.
+func DefaultIdempotent(req *http.Request) bool {
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace,
+		http.MethodPut, http.MethodDelete:
+		return true
+	}
+	if _, ok := req.Header["Idempotency-Key"]; ok {
+		return true
+	}
+	_, ok := req.Header["X-Idempotency-Key"]
+	return ok
+}

@@ -1,0 +1,80 @@
+package backoff
+
+import (
+	"math"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// ParseRetryAfter parses the value of a Retry-After header (RFC 9110,
+// section 10.2.3) and returns the wait it asks for.
+//
+// The value is either delta-seconds (a non-negative decimal integer) or an
+// HTTP-date in any of the three forms http.ParseTime accepts; a date is
+// measured against now, which should be the response's Date header when it
+// has one (so that a skewed local clock does not matter) and the local time
+// otherwise. A date in the past asks for no wait: it returns 0, true.
+//
+// It returns false, to be ignored, for an empty, negative or malformed value
+// and for one too large for a time.Duration.
+func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return 0, false
+	}
+	if c := value[0]; c >= '0' && c <= '9' {
+		return parseDeltaSeconds(value)
+	}
+	t, err := http.ParseTime(value)
+	if err != nil {
+		return 0, false
+	}
+	if now.IsZero() {
+		now = time.Now()
+	}
+	d := t.Sub(now) // saturates at the extremes of time.Duration
+	if d <= 0 {
+		return 0, true
+	}
+	if d == math.MaxInt64 {
+		return 0, false
+	}
+	return d, true
+}
+
+// parseDeltaSeconds parses 1*DIGIT, refusing any value whose duration would
+// not fit a time.Duration.
+func parseDeltaSeconds(s string) (time.Duration, bool) {
+	const maxSeconds = math.MaxInt64 / int64(time.Second)
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+		if n > maxSeconds {
+			return 0, false
+		}
+	}
+	return time.Duration(n) * time.Second, true
+}
+
+// retryAfter returns the wait a response asks for in its Retry-After
+// header, measured against its Date header when it has a valid one.
+func retryAfter(resp *http.Response) (time.Duration, bool) {
+	v := resp.Header["Retry-After"]
+	if len(v) == 0 {
+		return 0, false
+	}
+	var now time.Time
+	if c := v[0]; len(c) > 0 && (c[0] < '0' || c[0] > '9') {
+		if date := resp.Header["Date"]; len(date) > 0 {
+			if t, err := http.ParseTime(date[0]); err == nil {
+				now = t
+			}
+		}
+	}
+	return ParseRetryAfter(v[0], now)
+}

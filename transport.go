@@ -1,0 +1,502 @@
+package backoff
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-cleanhttp"
+
+	"github.com/f99b3bbb/backoff/strategy"
+)
+
+// Defaults of a [Transport] whose fields are zero.
+const (
+	// DefaultMaxRetryAfter is the longest Retry-After a Transport honours.
+	DefaultMaxRetryAfter = 60 * time.Second
+
+	// DefaultBufferLimit is how much of a request body without GetBody a
+	// Transport keeps, while it is sent, to be able to send it again.
+	DefaultBufferLimit = 1 << 20
+
+	// DefaultDrainLimit is how much of a response body a Transport reads
+	// before closing a response it will not return, so that the connection
+	// can be used again.
+	DefaultDrainLimit = 64 << 10
+)
+
+// DefaultTransportWait is the wait strategy of a Transport whose Policy has
+// no Wait: 250ms, 500ms, 1s, 2s, … up to 10s, before (full) jitter.
+var DefaultTransportWait strategy.Strategy = strategy.Expo{Factor: 250 * time.Millisecond, Max: 10 * time.Second}
+
+// Transport is an http.RoundTripper that retries requests through another
+// RoundTripper, the Base, with the backoff engine.
+//
+// The zero Transport is ready to use: it sends through a pooled transport
+// of its own, retries an idempotent request at most three times (4 tries)
+// on a transient transport error or on a 408, 425, 429, 500, 502, 503 or
+// 504 response, waits 250ms, 500ms, 1s (strategy.Expo, capped at 10s) with
+// full jitter in between, honours Retry-After on 429 and 503 up to 60s, and
+// keeps up to 1 MiB of a request body that has no GetBody so that it can be
+// sent again:
+//
+//	client := &http.Client{Transport: &backoff.Transport{}}
+//
+// # Attempts
+//
+// Every attempt sends a copy of the caller's request, which is never
+// modified; the request body is closed in every case. A response that will
+// be retried is drained (up to DrainLimit) and closed, so that its
+// connection returns to the pool. When the Transport gives up, it returns
+// the last response, unread, with a nil error, as a plain http.Client would
+// have; when the last attempt got no response it returns an [*Error] with
+// the last transport error inside. It never returns a response and an error
+// together.
+//
+// A request is retried only if sending it again is safe: when the failure
+// proves that it never reached the server (the connection could not be
+// made, the HTTP/2 stream was refused), or when it is idempotent (see the
+// Idempotent field and [WithIdempotent]) and its body can be sent again
+// (no body, GetBody, or a body fully kept within BufferLimit). Otherwise the
+// Transport gives up with ErrNotReplayable.
+//
+// # Retry-After
+//
+// The wait a 429 or 503 response asks for in Retry-After (seconds or an
+// HTTP date, measured against the response's Date) is a floor: the
+// Transport never retries earlier, and spreads the wait upward only. It
+// flows into the engine through a strategy.Runtime with AsFloor set, in
+// front of the Policy's Wait. A Retry-After over MaxRetryAfter, or one that
+// would end after the context's deadline or the Policy's MaxTime, makes the
+// Transport give up at once (ErrRetryAfter) and return that response.
+//
+// # Events
+//
+// The Policy's handlers and logger see every event with the HTTP fields of
+// [Details] set. Log lines hold the method, the host and the status, never
+// the URL's path, query or user info, nor any header.
+//
+// A Transport is safe for concurrent use by multiple goroutines. Its fields
+// must not be changed after its first use.
+type Transport struct {
+	// Base makes each attempt. If nil, the Transport makes its own pooled
+	// transport (go-cleanhttp's DefaultPooledTransport) on first use, never
+	// sharing http.DefaultTransport.
+	Base http.RoundTripper
+
+	// Policy is the engine's configuration: limits, wait strategy, jitter,
+	// handlers and logger. Its RetryOn and RetryIf are not used: Classify
+	// decides. A nil Policy.Wait means DefaultTransportWait.
+	Policy Policy[*http.Response]
+
+	// Classify reports whether an attempt failed in a way worth retrying. If
+	// nil, DefaultClassify is used.
+	Classify func(Attempt) bool
+
+	// Idempotent reports whether a request may be sent again after a failure
+	// that may have reached the server. If nil, DefaultIdempotent is used. A
+	// request's context can override it: see [WithIdempotent].
+	Idempotent func(*http.Request) bool
+
+	// AttemptTimeout bounds each attempt's wait for the response headers.
+	// It never cuts off the reading of the body of the response that is
+	// returned. Zero or negative means no per-attempt timeout.
+	AttemptTimeout time.Duration
+
+	// MaxRetryAfter is the longest Retry-After honoured; a longer one ends
+	// the call at once, with its response. 0 means DefaultMaxRetryAfter; a
+	// negative value ignores Retry-After altogether.
+	MaxRetryAfter time.Duration
+
+	// BufferLimit is how many bytes of a request body without GetBody are
+	// kept, as it is sent, to send it again. A larger body commits the
+	// request to its first attempt. 0 means DefaultBufferLimit; a negative
+	// value keeps nothing, so such a request gets one attempt.
+	BufferLimit int64
+
+	// DrainLimit is how many bytes of a discarded response's body are read
+	// before it is closed. 0 means DefaultDrainLimit; a negative value closes
+	// without reading.
+	DrainLimit int64
+
+	once   sync.Once
+	base   http.RoundTripper
+	policy Policy[*http.Response]
+	err    error
+}
+
+// WithIdempotent returns a context that makes a Transport treat the request
+// carrying it as idempotent (true: it may be retried after a failure that
+// may have reached the server, whatever its method) or not (false: only
+// failures that prove it never reached the server are retried), overriding
+// Transport.Idempotent.
+func WithIdempotent(ctx context.Context, idempotent bool) context.Context {
+	o := requestOptionsFrom(ctx)
+	o.idempotent = 1
+	if idempotent {
+		o.idempotent = 2
+	}
+	return context.WithValue(ctx, requestOptionsKey{}, o)
+}
+
+type requestOptionsKey struct{}
+
+type requestOptions struct {
+	idempotent int8 // 0: the Transport's rule; 1: no; 2: yes
+}
+
+func requestOptionsFrom(ctx context.Context) requestOptions {
+	o, _ := ctx.Value(requestOptionsKey{}).(requestOptions)
+	return o
+}
+
+// Validate reports whether the Transport's configuration is valid. A
+// Transport that is not valid fails every request with this error.
+func (t *Transport) Validate() error {
+	return t.Policy.Validate()
+}
+
+func (t *Transport) init() {
+	t.once.Do(func() {
+		if t.err = t.Validate(); t.err != nil {
+			return
+		}
+		t.base = t.Base
+		if t.base == nil {
+			t.base = cleanhttp.DefaultPooledTransport()
+		}
+		t.policy = t.Policy
+		if t.policy.Name == "" {
+			t.policy.Name = "RoundTrip"
+		}
+		wait := t.policy.Wait
+		if wait == nil {
+			wait = DefaultTransportWait
+		}
+		if t.MaxRetryAfter >= 0 {
+			wait = strategy.Runtime{Value: serverWait, Fallback: wait, AsFloor: true}
+		}
+		t.policy.Wait = wait
+	})
+}
+
+// serverWait is the Retry-After of a 429 or 503 response.
+func serverWait(v any, _ error) (time.Duration, bool) {
+	resp, ok := v.(*http.Response)
+	if !ok || resp == nil || !honoursRetryAfter(resp.StatusCode) {
+		return 0, false
+	}
+	return retryAfter(resp)
+}
+
+func honoursRetryAfter(code int) bool {
+	return code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.init()
+	if t.err != nil {
+		closeBody(req)
+		return nil, t.err
+	}
+	c := &call{t: t, req: req}
+	resp, err := run(req.Context(), &t.policy, c)
+	if resp != nil {
+		// The last response, returned as a plain http.Client would, even
+		// when the engine gave up on it.
+		return resp, nil
+	}
+	if err == nil {
+		err = errNilResponse
+	}
+	return nil, err
+}
+
+// CloseIdleConnections closes the idle connections of the Base transport,
+// if it has such a method. The Transport never calls it by itself.
+func (t *Transport) CloseIdleConnections() {
+	t.init()
+	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+var errNilResponse = errors.New("backoff: base RoundTripper returned a nil response and a nil error")
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
+// call is the state of one RoundTrip.
+type call struct {
+	t    *Transport
+	req  *http.Request
+	n    int           // attempts made
+	body *bodyRecorder // records a body without GetBody, if any
+	resp *http.Response
+	ra   time.Duration // the last response's Retry-After, if honoured
+}
+
+func (c *call) attempt(ctx context.Context) (*http.Response, error) {
+	c.n++
+	c.resp, c.ra = nil, 0
+	r, err := c.request()
+	if err != nil {
+		return nil, err
+	}
+	var cancel context.CancelCauseFunc
+	var timer *time.Timer
+	if d := c.t.AttemptTimeout; d > 0 {
+		var actx context.Context
+		actx, cancel = context.WithCancelCause(r.Context())
+		timer = time.AfterFunc(d, func() { cancel(errAttemptTimeout) })
+		r = r.WithContext(actx)
+	}
+	resp, err := c.t.base.RoundTrip(r)
+	if resp != nil && err != nil { // a base that breaks the contract
+		resp.Body.Close()
+		resp = nil
+	}
+	if err == nil && resp == nil {
+		err = errNilResponse
+	}
+	if timer != nil {
+		fired := !timer.Stop()
+		switch {
+		case fired && c.req.Context().Err() == nil:
+			if resp != nil {
+				resp.Body.Close()
+				resp = nil
+			}
+			err = &attemptTimeoutError{err: err}
+			cancel(nil)
+		case err != nil:
+			cancel(nil)
+		default:
+			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.resp = resp
+	if honoursRetryAfter(resp.StatusCode) && c.t.MaxRetryAfter >= 0 {
+		c.ra, _ = retryAfter(resp)
+	}
+	return resp, nil
+}
+
+// request returns the request of the current attempt.
+func (c *call) request() (*http.Request, error) {
+	req := c.req
+	if req.Body == nil || req.Body == http.NoBody {
+		return req, nil
+	}
+	if req.GetBody != nil {
+		if c.n == 1 {
+			return req, nil
+		}
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		r := *req
+		r.Body = body
+		return &r, nil
+	}
+	limit := c.t.bufferLimit()
+	if limit < 0 {
+		return req, nil // one attempt only: vet refuses any retry
+	}
+	r := *req
+	if c.n == 1 {
+		c.body = &bodyRecorder{rc: req.Body, limit: limit}
+		r.Body = c.body
+	} else {
+		r.Body = io.NopCloser(bytes.NewReader(c.body.bytes()))
+	}
+	return &r, nil
+}
+
+func (c *call) decide(_ *Policy[*http.Response], resp *http.Response, err error) verdict {
+	classify := c.t.Classify
+	if classify == nil {
+		classify = DefaultClassify
+	}
+	if classify(Attempt{Request: c.req, Response: resp, Err: err, N: c.n}) {
+		return retry
+	}
+	if err != nil {
+		return fail
+	}
+	return succeed
+}
+
+func (c *call) describe(d Details[*http.Response]) Details[*http.Response] {
+	d.Request = c.req
+	d.Method = c.req.Method
+	if d.Method == "" {
+		d.Method = http.MethodGet
+	}
+	if c.req.URL != nil {
+		d.Host = c.req.URL.Host
+	}
+	if c.resp != nil {
+		d.StatusCode = c.resp.StatusCode
+	}
+	d.RetryAfter = c.ra
+	return d
+}
+
+func (c *call) vet(d Details[*http.Response], w, _ time.Duration) (time.Duration, Reason) {
+	if !c.replayable(d.Err) {
+		return 0, ErrNotReplayable
+	}
+	if c.ra > c.t.maxRetryAfter() {
+		return 0, ErrRetryAfter
+	}
+	return w, ""
+}
+
+func (c *call) admit(Details[*http.Response]) Reason { return "" }
+
+// discard drains and closes a response that will not be returned.
+func (c *call) discard(resp *http.Response) {
+	if resp == nil {
+		return
+	}
+	if limit := c.t.drainLimit(); limit > 0 {
+		io.CopyN(io.Discard, resp.Body, limit)
+	}
+	resp.Body.Close()
+}
+
+// replayable reports whether the request may be sent again after an
+// attempt that failed with err (nil for a failure on the response).
+func (c *call) replayable(err error) bool {
+	req := c.req
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		if c.body == nil || !c.body.complete() {
+			return false
+		}
+	}
+	if neverSent(err) {
+		return true
+	}
+	switch requestOptionsFrom(req.Context()).idempotent {
+	case 1:
+		return false
+	case 2:
+		return true
+	}
+	if c.t.Idempotent != nil {
+		return c.t.Idempotent(req)
+	}
+	return DefaultIdempotent(req)
+}
+
+func (t *Transport) bufferLimit() int64 {
+	if t.BufferLimit == 0 {
+		return DefaultBufferLimit
+	}
+	return t.BufferLimit
+}
+
+func (t *Transport) drainLimit() int64 {
+	if t.DrainLimit == 0 {
+		return DefaultDrainLimit
+	}
+	return t.DrainLimit
+}
+
+func (t *Transport) maxRetryAfter() time.Duration {
+	if t.MaxRetryAfter == 0 {
+		return DefaultMaxRetryAfter
+	}
+	return t.MaxRetryAfter
+}
+
+var errAttemptTimeout = errors.New("backoff: attempt timed out waiting for the response headers")
+
+// attemptTimeoutError is the error of an attempt cut off by AttemptTimeout.
+type attemptTimeoutError struct{ err error }
+
+func (e *attemptTimeoutError) Error() string {
+	if e.err == nil {
+		return errAttemptTimeout.Error()
+	}
+	return errAttemptTimeout.Error() + ": " + e.err.Error()
+}
+func (e *attemptTimeoutError) Unwrap() []error { return []error{errAttemptTimeout, e.err} }
+func (e *attemptTimeoutError) Timeout() bool   { return true }
+func (e *attemptTimeoutError) Temporary() bool { return true }
+
+// cancelOnClose releases an attempt's context when the body of the
+// response it produced is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelCauseFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel(nil)
+	return err
+}
+
+// bodyRecorder passes a request body through to the first attempt and keeps
+// what it reads, up to a limit, so that later attempts can send it again.
+// The base transport may read it from another goroutine, even after its
+// RoundTrip has returned.
+type bodyRecorder struct {
+	rc    io.ReadCloser
+	limit int64
+
+	mu   sync.Mutex
+	buf  []byte
+	over bool // more than limit bytes were read
+	eof  atomic.Bool
+}
+
+func (b *bodyRecorder) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.mu.Lock()
+	if !b.over {
+		if int64(len(b.buf)+n) > b.limit {
+			b.over, b.buf = true, nil
+		} else {
+			b.buf = append(b.buf, p[:n]...)
+		}
+	}
+	b.mu.Unlock()
+	if err == io.EOF {
+		b.eof.Store(true)
+	}
+	return n, err
+}
+
+func (b *bodyRecorder) Close() error { return b.rc.Close() }
+
+// complete reports whether the whole body was read and kept.
+func (b *bodyRecorder) complete() bool {
+	if !b.eof.Load() {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !b.over
+}
+
+func (b *bodyRecorder) bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf
+}

@@ -1,0 +1,853 @@
+package backoff_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+
+	"github.com/f99b3bbb/backoff"
+	"github.com/f99b3bbb/backoff/jitter"
+	"github.com/f99b3bbb/backoff/strategy"
+)
+
+// step is one scripted outcome of the fake base transport.
+type step struct {
+	status int
+	header http.Header
+	body   string
+	err    error
+}
+
+// fakeBase is a scripted http.RoundTripper. It records what it was sent and
+// checks that every response body it hands out is closed.
+type fakeBase struct {
+	mu     sync.Mutex
+	steps  []step
+	sent   []sentRequest
+	bodies []*trackedBody
+	idle   int // CloseIdleConnections calls
+}
+
+type sentRequest struct {
+	method string
+	url    string
+	header http.Header
+	body   string
+	ctx    context.Context
+}
+
+func (f *fakeBase) RoundTrip(req *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := sentRequest{method: req.Method, url: req.URL.String(), header: req.Header.Clone(), ctx: req.Context()}
+	if req.Body != nil {
+		b, _ := io.ReadAll(req.Body)
+		req.Body.Close()
+		s.body = string(b)
+	}
+	f.sent = append(f.sent, s)
+	st := f.steps[min(len(f.sent)-1, len(f.steps)-1)]
+	if st.err != nil {
+		return nil, st.err
+	}
+	body := &trackedBody{Reader: strings.NewReader(st.body)}
+	f.bodies = append(f.bodies, body)
+	h := st.header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	return &http.Response{
+		StatusCode: st.status, Status: fmt.Sprintf("%d %s", st.status, http.StatusText(st.status)),
+		Header: h, Body: body, Request: req, ContentLength: int64(len(st.body)),
+	}, nil
+}
+
+func (f *fakeBase) CloseIdleConnections() { f.idle++ }
+
+// checkBodies fails the test unless every body but the returned one was
+// drained and closed.
+func (f *fakeBase) checkBodies(t *testing.T, returned *http.Response) {
+	t.Helper()
+	for i, b := range f.bodies {
+		if returned != nil && returned.Body == b {
+			continue // the caller's to close
+		}
+		if !b.closed.Load() {
+			t.Errorf("body %d was not closed", i)
+		}
+		if b.Len() != 0 {
+			t.Errorf("body %d was closed with %d bytes unread", i, b.Len())
+		}
+	}
+}
+
+type trackedBody struct {
+	*strings.Reader
+	closed atomic.Bool
+}
+
+func (b *trackedBody) Close() error { b.closed.Store(true); return nil }
+
+func newTransport(base http.RoundTripper) *backoff.Transport {
+	return &backoff.Transport{
+		Base:   base,
+		Policy: backoff.Policy[*http.Response]{Wait: strategy.Constant{Interval: time.Second}, Jitter: jitter.None},
+	}
+}
+
+func get(t *testing.T, rt http.RoundTripper, method, body string) (*http.Response, error) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, "http://api.example.com/v1/items?token=secret", r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt.RoundTrip(req)
+}
+
+func TestTransportRetries503Then200(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		base := &fakeBase{steps: []step{{status: 503, body: "busy"}, {status: 503, body: "busy"}, {status: 200, body: "ok"}}}
+		tr := newTransport(base)
+		var rec recorder[*http.Response]
+		rec.attach(&tr.Policy)
+		start := time.Now()
+		resp, err := get(t, tr, "GET", "")
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("RoundTrip = %v, %v; want 200", resp, err)
+		}
+		if b, _ := io.ReadAll(resp.Body); string(b) != "ok" {
+			t.Errorf("body = %q", b)
+		}
+		resp.Body.Close()
+		if len(base.sent) != 3 || time.Since(start) != 2*time.Second {
+			t.Errorf("%d attempts in %v; want 3 in 2s", len(base.sent), time.Since(start))
+		}
+		base.checkBodies(t, resp)
+		want := "backoff tries=1 wait=1s; backoff tries=2 wait=1s; success tries=3"
+		if rec.String() != want {
+			t.Errorf("events = %s\nwant %s", rec.String(), want)
+		}
+		d := rec.all[0]
+		if d.Method != "GET" || d.Host != "api.example.com" || d.StatusCode != 503 || d.Request == nil || d.Err != nil {
+			t.Errorf("backoff details = %+v", d)
+		}
+	})
+}
+
+func TestTransportGiveUpReturnsLastResponse(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		base := &fakeBase{steps: []step{{status: 503, body: "still busy"}}}
+		tr := newTransport(base)
+		tr.Policy.MaxTries = 3
+		var rec recorder[*http.Response]
+		rec.attach(&tr.Policy)
+		resp, err := get(t, tr, "GET", "")
+		if err != nil || resp == nil || resp.StatusCode != 503 {
+			t.Fatalf("RoundTrip = %v, %v; want the last 503 and no error", resp, err)
+		}
+		if b, _ := io.ReadAll(resp.Body); string(b) != "still busy" {
+			t.Errorf("body = %q, want it unread", b)
+		}
+		resp.Body.Close()
+		base.checkBodies(t, resp)
+		if got := rec.events[len(rec.events)-1]; got != "giveup tries=3 reason=max_tries" {
+			t.Errorf("last event = %q", got)
+		}
+		if base.idle != 0 {
+			t.Errorf("CloseIdleConnections called %d times on give-up", base.idle)
+		}
+	})
+}
+
+func TestTransportGiveUpOnErrorReturnsError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reset := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+		base := &fakeBase{steps: []step{{err: reset}}}
+		tr := newTransport(base)
+		tr.Policy.MaxTries = 2
+		resp, err := get(t, tr, "GET", "")
+		if resp != nil {
+			t.Fatalf("RoundTrip returned a response with error %v", err)
+		}
+		var e *backoff.Error
+		if !errors.As(err, &e) || e.Reason != backoff.ErrMaxTries || e.Tries != 2 || !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("err = %#v; want *Error{max_tries, 2} around ECONNRESET", err)
+		}
+	})
+}
+
+func TestTransportIdempotency(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	tests := []struct {
+		name     string
+		method   string
+		header   string
+		ctx      func(context.Context) context.Context
+		first    step
+		attempts int
+	}{
+		{"GET 503", "GET", "", nil, step{status: 503}, 2},
+		{"PUT 503", "PUT", "", nil, step{status: 503}, 2},
+		{"DELETE reset", "DELETE", "", nil, step{err: reset}, 2},
+		{"POST 503", "POST", "", nil, step{status: 503}, 1},
+		{"POST reset", "POST", "", nil, step{err: reset}, 1},
+		{"PATCH 503", "PATCH", "", nil, step{status: 503}, 1},
+		{"POST connection refused", "POST", "", nil, step{err: refused}, 2},
+		{"POST with Idempotency-Key", "POST", "Idempotency-Key", nil, step{status: 503}, 2},
+		{"POST with X-Idempotency-Key", "POST", "X-Idempotency-Key", nil, step{status: 503}, 2},
+		{"POST allowed by context", "POST", "", func(ctx context.Context) context.Context { return backoff.WithIdempotent(ctx, true) }, step{status: 503}, 2},
+		{"GET forbidden by context", "GET", "", func(ctx context.Context) context.Context { return backoff.WithIdempotent(ctx, false) }, step{status: 503}, 1},
+		{"GET forbidden by context, refused", "GET", "", func(ctx context.Context) context.Context { return backoff.WithIdempotent(ctx, false) }, step{err: refused}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				base := &fakeBase{steps: []step{tt.first, {status: 200, body: "ok"}}}
+				tr := newTransport(base)
+				var rec recorder[*http.Response]
+				rec.attach(&tr.Policy)
+				ctx := context.Background()
+				if tt.ctx != nil {
+					ctx = tt.ctx(ctx)
+				}
+				req, _ := http.NewRequestWithContext(ctx, tt.method, "http://api.example.com/", strings.NewReader("payload"))
+				if tt.header != "" {
+					req.Header.Set(tt.header, "k-1")
+				}
+				resp, err := tr.RoundTrip(req)
+				if len(base.sent) != tt.attempts {
+					t.Errorf("%d attempts, want %d", len(base.sent), tt.attempts)
+				}
+				if tt.attempts == 1 {
+					if got := rec.String(); !strings.HasSuffix(got, "reason=not_replayable") {
+						t.Errorf("events = %s, want a not_replayable give-up", got)
+					}
+				}
+				if resp != nil {
+					resp.Body.Close()
+					if err != nil {
+						t.Errorf("response and error %v returned together", err)
+					}
+				}
+			})
+		})
+	}
+}
+
+func TestTransportReplaysBodies(t *testing.T) {
+	payload := strings.Repeat("0123456789", 1000)
+	tests := []struct {
+		name     string
+		getBody  bool
+		limit    int64
+		attempts int
+	}{
+		{"GetBody", true, 0, 3},
+		{"GetBody, buffering off", true, -1, 3},
+		{"no GetBody, under the limit", false, 0, 3},
+		{"no GetBody, exactly the limit", false, int64(len(payload)), 3},
+		{"no GetBody, over the limit", false, int64(len(payload) - 1), 1},
+		{"no GetBody, buffering off", false, -1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				base := &fakeBase{steps: []step{{status: 503}, {status: 502}, {status: 200}}}
+				tr := newTransport(base)
+				tr.BufferLimit = tt.limit
+				var rec recorder[*http.Response]
+				rec.attach(&tr.Policy)
+				body := &closeCounter{Reader: strings.NewReader(payload)}
+				req, _ := http.NewRequest("PUT", "http://api.example.com/", body)
+				if tt.getBody {
+					req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(payload)), nil }
+				}
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if len(base.sent) != tt.attempts {
+					t.Fatalf("%d attempts, want %d", len(base.sent), tt.attempts)
+				}
+				for i, s := range base.sent {
+					if s.body != payload {
+						t.Errorf("attempt %d sent %d bytes, want the same %d bytes", i+1, len(s.body), len(payload))
+					}
+				}
+				if body.closed.Load() == 0 {
+					t.Errorf("the caller's request body was not closed")
+				}
+				if tt.attempts == 1 && rec.String() != "giveup tries=1 reason=not_replayable" {
+					t.Errorf("events = %s, want a not_replayable give-up", rec.String())
+				}
+			})
+		})
+	}
+}
+
+type closeCounter struct {
+	io.Reader
+	closed atomic.Int32
+}
+
+func (c *closeCounter) Close() error { c.closed.Add(1); return nil }
+
+func TestTransportDoesNotModifyRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		base := &fakeBase{steps: []step{{status: 503}, {status: 200}}}
+		tr := newTransport(base)
+		tr.AttemptTimeout = time.Minute
+		req, _ := http.NewRequest("PUT", "http://user:pw@api.example.com/x?q=1", strings.NewReader("body"))
+		req.Header.Set("X-Test", "1")
+		before := *req
+		headerBefore := req.Header.Clone()
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if req.Method != before.Method || req.URL != before.URL || req.URL.String() != "http://user:pw@api.example.com/x?q=1" ||
+			req.Body != before.Body || req.ContentLength != before.ContentLength || req.Context() != before.Context() {
+			t.Errorf("the caller's request was modified")
+		}
+		if fmt.Sprint(req.Header) != fmt.Sprint(headerBefore) {
+			t.Errorf("header changed: %v, was %v", req.Header, headerBefore)
+		}
+		for i, s := range base.sent {
+			if s.ctx == req.Context() {
+				t.Errorf("attempt %d was sent with the caller's context despite AttemptTimeout", i+1)
+			}
+		}
+	})
+}
+
+func TestTransportStatusClassification(t *testing.T) {
+	for code, retried := range map[int]bool{
+		200: false, 201: false, 301: false, 400: false, 401: false, 403: false, 404: false,
+		408: true, 409: false, 425: true, 429: true, 500: true, 501: false, 502: true,
+		503: true, 504: true, 505: false, 511: false,
+	} {
+		base := &fakeBase{steps: []step{{status: code}, {status: 299}}}
+		tr := newTransport(base)
+		tr.Policy.Wait = strategy.Immediate
+		resp, err := get(t, tr, "GET", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := len(base.sent) == 2; got != retried {
+			t.Errorf("status %d: retried = %v, want %v", code, got, retried)
+		}
+	}
+}
+
+func TestTransportErrorClassification(t *testing.T) {
+	certErr := &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}
+	cancelledCtx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name    string
+		err     error
+		ctx     context.Context
+		retried bool
+	}{
+		{"connection refused", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, nil, true},
+		{"connection reset", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, nil, true},
+		{"EOF", fmt.Errorf("net/http: transport: %w", io.EOF), nil, true},
+		{"unexpected EOF", io.ErrUnexpectedEOF, nil, true},
+		{"timeout", &net.OpError{Op: "read", Net: "tcp", Err: timeoutErr{}}, nil, true},
+		{"DNS temporary", &net.OpError{Op: "dial", Err: &net.DNSError{Err: "server misbehaving", IsTemporary: true}}, nil, true},
+		{"DNS not found", &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", IsNotFound: true}}, nil, false},
+		{"certificate", certErr, nil, false},
+		{"certificate in OpError", &net.OpError{Op: "remote error", Err: certErr}, nil, false},
+		{"hostname", x509.HostnameError{}, nil, false},
+		{"TLS record header", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, nil, false},
+		{"unsupported scheme", errors.New(`unsupported protocol scheme "ftp"`), nil, false},
+		{"invalid header", errors.New("net/http: invalid header field name"), nil, false},
+		{"caller cancelled", context.Canceled, cancelledCtx, false},
+		{"caller cancelled, reset", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, cancelledCtx, false},
+		{"cancellation inside the base", context.Canceled, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := tt.ctx
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			req, _ := http.NewRequestWithContext(ctx, "GET", "http://x/", nil)
+			got := backoff.DefaultClassify(backoff.Attempt{Request: req, Err: tt.err, N: 1})
+			if got != tt.retried {
+				t.Errorf("DefaultClassify(%v) = %v, want %v", tt.err, got, tt.retried)
+			}
+		})
+	}
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+func TestTransportCustomClassify(t *testing.T) {
+	var seen []backoff.Attempt
+	base := &fakeBase{steps: []step{{status: 404}, {status: 404}, {status: 200}}}
+	tr := newTransport(base)
+	tr.Policy.Wait = strategy.Immediate
+	tr.Classify = func(a backoff.Attempt) bool {
+		seen = append(seen, a)
+		return backoff.DefaultClassify(a) || a.Response != nil && a.Response.StatusCode == 404
+	}
+	resp, err := get(t, tr, "GET", "")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("RoundTrip = %v, %v", resp, err)
+	}
+	resp.Body.Close()
+	for i, a := range seen {
+		if a.N != i+1 || a.Request == nil || a.Response == nil {
+			t.Errorf("attempt %d: %+v", i+1, a)
+		}
+	}
+}
+
+func TestTransportRetryAfter(t *testing.T) {
+	date := func(t time.Time) string { return t.UTC().Format(http.TimeFormat) }
+	tests := []struct {
+		name       string
+		status     int
+		retryAfter func(now time.Time) string
+		dateHeader func(now time.Time) string
+		maxTime    time.Duration
+		deadline   time.Duration
+		wantWait   time.Duration // lower bound of the wait; 0: the normal backoff (1s)
+		wantReason backoff.Reason
+	}{
+		{name: "seconds", status: 503, retryAfter: func(time.Time) string { return "7" }, wantWait: 7 * time.Second},
+		{name: "seconds on 429", status: 429, retryAfter: func(time.Time) string { return "3" }, wantWait: 3 * time.Second},
+		{name: "ignored on 500", status: 500, retryAfter: func(time.Time) string { return "30" }},
+		{name: "IMF-fixdate", status: 503, retryAfter: func(now time.Time) string { return date(now.Add(20 * time.Second)) }, wantWait: 20 * time.Second},
+		{name: "RFC 850", status: 503, retryAfter: func(now time.Time) string {
+			return now.Add(20 * time.Second).UTC().Format("Monday, 02-Jan-06 15:04:05 GMT")
+		}, wantWait: 20 * time.Second},
+		{name: "asctime", status: 503, retryAfter: func(now time.Time) string {
+			return now.Add(20 * time.Second).UTC().Format(time.ANSIC)
+		}, wantWait: 20 * time.Second},
+		{name: "date against the Date header", status: 503,
+			retryAfter: func(now time.Time) string { return date(now.Add(-time.Hour + 5*time.Second)) },
+			dateHeader: func(now time.Time) string { return date(now.Add(-time.Hour)) },
+			wantWait:   5 * time.Second},
+		{name: "past date", status: 503, retryAfter: func(now time.Time) string { return date(now.Add(-time.Hour)) }},
+		{name: "garbage", status: 503, retryAfter: func(time.Time) string { return "soon" }},
+		{name: "negative", status: 503, retryAfter: func(time.Time) string { return "-5" }},
+		{name: "fraction", status: 503, retryAfter: func(time.Time) string { return "1.5" }},
+		{name: "overflowing", status: 503, retryAfter: func(time.Time) string { return "99999999999999999999999" }},
+		{name: "huge", status: 503, retryAfter: func(time.Time) string { return "86400" }, wantReason: backoff.ErrRetryAfter},
+		{name: "over the cap", status: 503, retryAfter: func(time.Time) string { return "61" }, wantReason: backoff.ErrRetryAfter},
+		{name: "at the cap", status: 503, retryAfter: func(time.Time) string { return "60" }, wantWait: 60 * time.Second},
+		{name: "beyond the deadline", status: 503, retryAfter: func(time.Time) string { return "30" }, deadline: 20 * time.Second, wantReason: backoff.ErrRetryAfter},
+		{name: "beyond the max time", status: 503, retryAfter: func(time.Time) string { return "30" }, maxTime: 20 * time.Second, wantReason: backoff.ErrRetryAfter},
+		{name: "within the max time", status: 503, retryAfter: func(time.Time) string { return "15" }, maxTime: 20 * time.Second, wantWait: 15 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				now := time.Now()
+				h := http.Header{"Retry-After": {tt.retryAfter(now)}}
+				if tt.dateHeader != nil {
+					h.Set("Date", tt.dateHeader(now))
+				}
+				base := &fakeBase{steps: []step{{status: tt.status, header: h, body: "wait"}, {status: 200}}}
+				tr := newTransport(base)
+				tr.Policy.Jitter = jitter.Full
+				tr.Policy.MaxTime = tt.maxTime
+				var rec recorder[*http.Response]
+				rec.attach(&tr.Policy)
+				ctx := context.Background()
+				if tt.deadline > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+					defer cancel()
+				}
+				req, _ := http.NewRequestWithContext(ctx, "GET", "http://api.example.com/", nil)
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				if tt.wantReason != "" {
+					if resp.StatusCode != tt.status || len(base.sent) != 1 {
+						t.Errorf("got %d after %d attempts; want the %d at once", resp.StatusCode, len(base.sent), tt.status)
+					}
+					if got := rec.String(); got != "giveup tries=1 reason="+string(tt.wantReason) {
+						t.Errorf("events = %s", got)
+					}
+					return
+				}
+				if len(base.sent) != 2 {
+					t.Fatalf("%d attempts, want 2", len(base.sent))
+				}
+				wait := rec.all[0].Wait
+				if tt.wantWait == 0 {
+					if wait > time.Second {
+						t.Errorf("wait = %v, want the jittered backoff (at most 1s)", wait)
+					}
+					return
+				}
+				hi := tt.wantWait + time.Duration(float64(tt.wantWait)*backoff.FloorSpread)
+				if tt.maxTime > 0 {
+					hi = min(hi, tt.maxTime)
+				}
+				if wait < tt.wantWait || wait > hi {
+					t.Errorf("wait = %v, want in [%v, %v]", wait, tt.wantWait, hi)
+				}
+				if rec.all[0].RetryAfter != tt.wantWait {
+					t.Errorf("details RetryAfter = %v, want %v", rec.all[0].RetryAfter, tt.wantWait)
+				}
+			})
+		})
+	}
+}
+
+func TestTransportCancelDuringWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		base := &fakeBase{steps: []step{{status: 503, body: "busy"}}}
+		tr := newTransport(base)
+		tr.Policy.Wait = strategy.Constant{Interval: time.Hour}
+		var rec recorder[*http.Response]
+		rec.attach(&tr.Policy)
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(5*time.Second, cancel)
+		req, _ := http.NewRequestWithContext(ctx, "GET", "http://api.example.com/", nil)
+		start := time.Now()
+		resp, err := tr.RoundTrip(req)
+		if resp != nil || !errors.Is(err, context.Canceled) || !errors.Is(err, backoff.ErrCanceled) {
+			t.Errorf("RoundTrip = %v, %v; want nil, canceled", resp, err)
+		}
+		if d := time.Since(start); d != 5*time.Second {
+			t.Errorf("returned after %v, want 5s", d)
+		}
+		base.checkBodies(t, nil)
+		if got := rec.String(); got != "backoff tries=1 wait=1h0m0s; giveup tries=1 reason=canceled" {
+			t.Errorf("events = %s", got)
+		}
+	})
+}
+
+func TestTransportDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		base := &fakeBase{steps: []step{{status: 503}}}
+		tr := newTransport(base)
+		tr.Policy.Wait = strategy.Constant{Interval: 10 * time.Second}
+		tr.Policy.MaxTries = backoff.Unlimited
+		ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", "http://api.example.com/", nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil || resp.StatusCode != 503 {
+			t.Fatalf("RoundTrip = %v, %v; want the last 503", resp, err)
+		}
+		resp.Body.Close()
+		if len(base.sent) != 3 {
+			t.Errorf("%d attempts, want 3 (at 0s, 10s, 20s)", len(base.sent))
+		}
+	})
+}
+
+// slowBody is a response body that delivers its bytes after a delay.
+type slowBody struct {
+	delay time.Duration
+	data  io.Reader
+	ctx   context.Context
+}
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	select {
+	case <-time.After(b.delay):
+	case <-b.ctx.Done():
+		return 0, b.ctx.Err()
+	}
+	return b.data.Read(p)
+}
+func (b *slowBody) Close() error { return nil }
+
+// rtFunc adapts a function to http.RoundTripper.
+type rtFunc func(*http.Request) (*http.Response, error)
+
+func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestTransportAttemptTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := 0
+		base := rtFunc(func(r *http.Request) (*http.Response, error) {
+			n++
+			if n == 1 { // hangs until the attempt's context ends
+				<-r.Context().Done()
+				return nil, r.Context().Err()
+			}
+			// Headers at once, then a body slower than the attempt timeout.
+			return &http.Response{StatusCode: 200, Header: http.Header{}, Body: &slowBody{
+				delay: 10 * time.Second, data: strings.NewReader("slow body"), ctx: r.Context(),
+			}}, nil
+		})
+		tr := newTransport(base)
+		tr.AttemptTimeout = 2 * time.Second
+		var rec recorder[*http.Response]
+		rec.attach(&tr.Policy)
+		start := time.Now()
+		resp, err := get(t, tr, "GET", "")
+		if err != nil {
+			t.Fatalf("RoundTrip error = %v", err)
+		}
+		if got := time.Since(start); got != 3*time.Second {
+			t.Errorf("response after %v, want 3s (2s timeout + 1s wait)", got)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != "slow body" || err != nil {
+			t.Errorf("body = %q, %v; the attempt timeout cut off the returned body", b, err)
+		}
+		if e := rec.all[0].Err; e == nil || !strings.Contains(e.Error(), "attempt timed out") {
+			t.Errorf("first attempt error = %v", e)
+		}
+		var ne net.Error
+		if !errors.As(rec.all[0].Err, &ne) || !ne.Timeout() {
+			t.Errorf("attempt timeout error is not a net.Error with Timeout")
+		}
+	})
+}
+
+func TestTransportNeverResponseAndError(t *testing.T) {
+	// A base that breaks the contract returns both.
+	base := rtFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(""))}, errors.New("broken base")
+	})
+	tr := newTransport(base)
+	tr.Policy.Wait = strategy.Immediate
+	resp, err := get(t, tr, "GET", "")
+	if resp != nil || err == nil {
+		t.Errorf("RoundTrip = %v, %v; want only an error", resp, err)
+	}
+	// A base that returns neither.
+	tr = newTransport(rtFunc(func(*http.Request) (*http.Response, error) { return nil, nil }))
+	if resp, err := get(t, tr, "GET", ""); resp != nil || err == nil {
+		t.Errorf("RoundTrip = %v, %v; want an error", resp, err)
+	}
+}
+
+func TestTransportInvalidConfig(t *testing.T) {
+	base := &fakeBase{steps: []step{{status: 200}}}
+	tr := &backoff.Transport{Base: base, Policy: backoff.Policy[*http.Response]{Wait: strategy.Sequence{}}}
+	if tr.Validate() == nil {
+		t.Fatal("Validate() = nil for an empty Sequence")
+	}
+	body := &closeCounter{Reader: strings.NewReader("x")}
+	req, _ := http.NewRequest("PUT", "http://x/", body)
+	resp, err := tr.RoundTrip(req)
+	if resp != nil || err == nil || len(base.sent) != 0 || body.closed.Load() != 1 {
+		t.Errorf("RoundTrip = %v, %v after %d attempts, body closed %d times; want an error, no attempt, body closed",
+			resp, err, len(base.sent), body.closed.Load())
+	}
+}
+
+func TestTransportCloseIdleConnections(t *testing.T) {
+	base := &fakeBase{}
+	tr := &backoff.Transport{Base: base}
+	client := &http.Client{Transport: tr}
+	client.CloseIdleConnections()
+	if base.idle != 1 {
+		t.Errorf("CloseIdleConnections reached the base %d times, want 1", base.idle)
+	}
+}
+
+func TestTransportLogsNoSecrets(t *testing.T) {
+	var buf bytes.Buffer
+	base := &fakeBase{steps: []step{{status: 503, header: http.Header{"Set-Cookie": {"session=secret"}}}, {err: &url.Error{Op: "Get", URL: "x", Err: io.EOF}}, {status: 200}}}
+	tr := newTransport(base)
+	tr.Policy.Wait = strategy.Immediate
+	tr.Policy.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+	req, _ := http.NewRequest("GET", "https://user:pass@api.example.com/v1?token=secret", nil)
+	req.Header.Set("Authorization", "Bearer secret")
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	log := buf.String()
+	if strings.Contains(log, "secret") || strings.Contains(log, "pass") || strings.Contains(log, "/v1") {
+		t.Errorf("log leaks URL, user info or headers:\n%s", log)
+	}
+	if !strings.Contains(log, "method=GET host=api.example.com status=503") || !strings.Contains(log, "(503 Service Unavailable)") {
+		t.Errorf("log lacks the HTTP details:\n%s", log)
+	}
+}
+
+func TestTransportZeroValueDefaults(t *testing.T) {
+	// A zero Transport against a real server: retries a GET up to 4 tries.
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	tr := &backoff.Transport{Policy: backoff.Policy[*http.Response]{Wait: strategy.Expo{Factor: time.Millisecond}}}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	resp, err := client.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || hits.Load() != backoff.DefaultMaxTries {
+		t.Errorf("status %d after %d hits; want 503 after %d", resp.StatusCode, hits.Load(), backoff.DefaultMaxTries)
+	}
+}
+
+func TestTransportWithHTTPMock(t *testing.T) {
+	mock := httpmock.NewMockTransport()
+	var calls int
+	mock.RegisterResponder("GET", "http://api.example.com/items", func(*http.Request) (*http.Response, error) {
+		calls++
+		if calls < 3 {
+			return httpmock.NewStringResponse(503, "busy"), nil
+		}
+		return httpmock.NewStringResponse(200, "items"), nil
+	})
+	tr := newTransport(mock)
+	tr.Policy.Wait = strategy.Immediate
+	client := &http.Client{Transport: tr}
+	resp, err := client.Get("http://api.example.com/items")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "items" || calls != 3 {
+		t.Errorf("body %q after %d calls", b, calls)
+	}
+}
+
+func TestTransportRedirects(t *testing.T) {
+	var hits atomic.Int32
+	mux := http.NewServeMux()
+	mux.HandleFunc("/old", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/new", http.StatusFound) })
+	mux.HandleFunc("/new", func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) < 2 {
+			w.WriteHeader(503)
+			return
+		}
+		io.WriteString(w, "moved")
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	tr := &backoff.Transport{Policy: backoff.Policy[*http.Response]{Wait: strategy.Immediate}}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "moved" || hits.Load() != 2 {
+		t.Errorf("body %q after %d hits on /new", b, hits.Load())
+	}
+}
+
+func TestTransportConnectionReuse(t *testing.T) {
+	var newConns atomic.Int32
+	var hits atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1)%2 == 1 {
+			w.WriteHeader(503)
+			io.WriteString(w, strings.Repeat("x", 4096)) // a body to drain
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			newConns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	tr := &backoff.Transport{Policy: backoff.Policy[*http.Response]{Wait: strategy.Immediate}}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	const requests = 100
+	for i := 0; i < requests; i++ {
+		resp, err := client.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	if hits.Load() != 2*requests {
+		t.Fatalf("%d hits, want %d", hits.Load(), 2*requests)
+	}
+	if n := newConns.Load(); n != 1 {
+		t.Errorf("%d connections for %d retried requests, want 1", n, requests)
+	}
+}
+
+func TestTransportConcurrent(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if hits.Add(1)%3 == 0 {
+			w.WriteHeader(503)
+			return
+		}
+		w.Write(b)
+	}))
+	defer srv.Close()
+	tr := &backoff.Transport{Policy: backoff.Policy[*http.Response]{Wait: strategy.Immediate, MaxTries: 10}}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 10; j++ {
+				want := strconv.Itoa(i*100 + j)
+				resp, err := client.Post(srv.URL, "text/plain", strings.NewReader(want))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == 200 && string(b) != want {
+					t.Errorf("body %q, want %q", b, want)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
