@@ -205,8 +205,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, t.err
 	}
-	c := &call{t: t, req: req}
+	c := callPool.Get().(*call)
+	*c = call{t: t, req: req}
 	resp, err := run(req.Context(), &t.policy, c)
+	*c = call{}
+	callPool.Put(c)
 	if resp != nil {
 		// The last response, returned as a plain http.Client would, even
 		// when the engine gave up on it.
@@ -234,6 +237,10 @@ func closeBody(req *http.Request) {
 		req.Body.Close()
 	}
 }
+
+// callPool recycles the state of finished calls: the success path then
+// allocates nothing of its own.
+var callPool = sync.Pool{New: func() any { return new(call) }}
 
 // call is the state of one RoundTrip.
 type call struct {

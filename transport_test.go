@@ -22,6 +22,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/hashicorp/go-cleanhttp"
 	"github.com/jarcoal/httpmock"
 
 	"github.com/f99b3bbb/backoff"
@@ -798,7 +799,7 @@ func TestTransportConnectionReuse(t *testing.T) {
 	tr := &backoff.Transport{Policy: backoff.Policy[*http.Response]{Wait: strategy.Immediate}}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
-	const requests = 100
+	const requests = 1000
 	for i := 0; i < requests; i++ {
 		resp, err := client.Get(srv.URL)
 		if err != nil {
@@ -850,4 +851,152 @@ func TestTransportConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func TestTransportRetriesResetConnection(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			// Drop the connection without a response: a reset, as a
+			// crashing server or a proxy would.
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if tc, ok := conn.(*net.TCPConn); ok {
+				tc.SetLinger(0) // RST rather than FIN
+			}
+			conn.Close()
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	tr := &backoff.Transport{Policy: backoff.Policy[*http.Response]{Wait: strategy.Immediate}}
+	defer tr.CloseIdleConnections()
+	var rec recorder[*http.Response]
+	rec.attach(&tr.Policy)
+	// POST, so that net/http does not retry by itself, and with an
+	// Idempotency-Key so that this Transport may.
+	req, _ := http.NewRequest("POST", srv.URL, strings.NewReader("order"))
+	req.Header.Set("Idempotency-Key", "order-1")
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "ok" || hits.Load() != 2 {
+		t.Errorf("body %q after %d hits; want ok after 2", b, hits.Load())
+	}
+	if len(rec.all) == 0 || rec.all[0].Err == nil {
+		t.Errorf("events = %s; want a backoff on the reset", rec.String())
+	}
+}
+
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"0", "1", "120", "-1", "1.5", " 7 ", "", "soon",
+		"99999999999999999999", "9223372036", "9223372037",
+		"Wed, 21 Oct 2015 07:28:00 GMT", "Wednesday, 21-Oct-15 07:28:00 GMT", "Wed Oct 21 07:28:00 2015",
+		"Fri, 31 Dec 9999 23:59:59 GMT", "Mon, 01 Jan 0001 00:00:00 GMT"} {
+		f.Add(s)
+	}
+	now := time.Date(2015, 10, 21, 7, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		d, ok := backoff.ParseRetryAfter(s, now)
+		if !ok {
+			if d != 0 {
+				t.Errorf("ParseRetryAfter(%q) = %v, false; want 0 when ignored", s, d)
+			}
+			return
+		}
+		if d < 0 {
+			t.Errorf("ParseRetryAfter(%q) = %v, a negative wait", s, d)
+		}
+		if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil && n >= 0 && time.Duration(n)*time.Second != d {
+			t.Errorf("ParseRetryAfter(%q) = %v, want %ds", s, d, n)
+		}
+	})
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2015, 10, 21, 7, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"0", 0, true},
+		{"120", 2 * time.Minute, true},
+		{" 5 ", 5 * time.Second, true},
+		{"Wed, 21 Oct 2015 07:28:00 GMT", 28 * time.Minute, true},
+		{"Wednesday, 21-Oct-15 07:28:00 GMT", 28 * time.Minute, true},
+		{"Wed Oct 21 07:28:00 2015", 28 * time.Minute, true},
+		{"Wed, 21 Oct 2015 06:00:00 GMT", 0, true}, // in the past: no wait
+		{"9223372036", 9223372036 * time.Second, true},
+		{"9223372037", 0, false}, // overflows time.Duration
+		{"99999999999999999999", 0, false},
+		{"-1", 0, false},
+		{"1.5", 0, false},
+		{"+5", 0, false},
+		{"5s", 0, false},
+		{"", 0, false},
+		{"soon", 0, false},
+		{"Fri, 31 Dec 9999 23:59:59 GMT", 0, false}, // beyond time.Duration
+	}
+	for _, tt := range tests {
+		d, ok := backoff.ParseRetryAfter(tt.in, now)
+		if d != tt.want || ok != tt.ok {
+			t.Errorf("ParseRetryAfter(%q) = %v, %v; want %v, %v", tt.in, d, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// memBase is an in-memory base transport answering 200 "ok".
+type memBase struct{}
+
+func (memBase) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+}
+
+func BenchmarkTransport(b *testing.B) {
+	req, _ := http.NewRequest("GET", "http://api.example.com/", nil)
+	run := func(b *testing.B, rt http.RoundTripper) {
+		b.ReportAllocs()
+		for b.Loop() {
+			resp, err := rt.RoundTrip(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+	}
+	b.Run("mem/bare", func(b *testing.B) { run(b, memBase{}) })
+	b.Run("mem/backoff", func(b *testing.B) { run(b, &backoff.Transport{Base: memBase{}}) })
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	loop := func(b *testing.B, rt http.RoundTripper) {
+		b.ReportAllocs()
+		req, _ := http.NewRequest("GET", srv.URL, nil)
+		for b.Loop() {
+			resp, err := rt.RoundTrip(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	b.Run("loopback/bare", func(b *testing.B) {
+		base := cleanhttp.DefaultPooledTransport()
+		defer base.CloseIdleConnections()
+		loop(b, base)
+	})
+	b.Run("loopback/backoff", func(b *testing.B) {
+		base := cleanhttp.DefaultPooledTransport()
+		defer base.CloseIdleConnections()
+		loop(b, &backoff.Transport{Base: base})
+	})
 }
