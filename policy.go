@@ -131,12 +131,19 @@ type Policy[T any] struct {
 	// order, synchronously on the calling goroutine, after the log line of
 	// the event (if any). OnSuccess runs once when a call succeeds, OnBackoff
 	// once before every wait, OnGiveUp once when a call gives up. A call that
-	// returns a non-retryable error fires no event. Handlers must not block
-	// and must not keep the Details' Value past their return; a panicking
-	// handler ends the call by panicking in the caller.
+	// returns a non-retryable error fires none of them. Handlers must not
+	// block and must not keep the Details' Value past their return; a
+	// panicking handler ends the call by panicking in the caller.
 	OnSuccess []Handler[T]
 	OnBackoff []Handler[T]
 	OnGiveUp  []Handler[T]
+
+	// OnAttempt handlers run once after every attempt, whatever its outcome
+	// (a non-retryable error included), before the event it leads to: the
+	// place to count attempts. Details.Final tells whether another attempt
+	// follows; when one does, Details.Wait is the wait before it. A call
+	// cancelled during a wait fires no OnAttempt for it, only OnGiveUp.
+	OnAttempt []Handler[T]
 
 	// Logger, if set, receives a line for every backoff and every give-up,
 	// in Python's form ("Backing off NAME(...) for 1.2s (ERROR)", "Giving up
@@ -180,6 +187,10 @@ type Details[T any] struct {
 
 	// Reason is, for a give-up event, why the call gave up.
 	Reason Reason
+
+	// Final reports that no attempt follows: true for success and give-up
+	// events, false for backoff events.
+	Final bool
 
 	// The fields below are set by [Transport] only.
 
@@ -403,18 +414,20 @@ func run[T any, C caller[T]](ctx context.Context, p *Policy[T], c C) (T, error) 
 	for tries := 1; ; tries++ {
 		v, err := c.attempt(ctx)
 
-		switch c.decide(p, v, err) {
-		case fail:
-			return v, err
-		case succeed:
-			if len(p.OnSuccess) > 0 {
-				d := Details[T]{Name: name, Tries: tries, Elapsed: monotonic() - start, Value: v}
+		if verdict := c.decide(p, v, err); verdict != retry {
+			if len(p.OnAttempt) > 0 || verdict == succeed && len(p.OnSuccess) > 0 {
+				d := Details[T]{Name: name, Tries: tries, Elapsed: monotonic() - start, Value: v, Err: err, Final: true}
 				d = c.describe(d)
-				for _, h := range p.OnSuccess {
+				for _, h := range p.OnAttempt {
 					h(d)
 				}
+				if verdict == succeed {
+					for _, h := range p.OnSuccess {
+						h(d)
+					}
+				}
 			}
-			return v, nil
+			return v, err
 		}
 
 		elapsed := monotonic() - start
@@ -438,18 +451,24 @@ func run[T any, C caller[T]](ctx context.Context, p *Policy[T], c C) (T, error) 
 			}
 		}
 		if reason != "" {
-			d.Wait = 0
+			d.Final, d.Reason = true, reason
+			for _, h := range p.OnAttempt {
+				h(d)
+			}
 			return p.giveUp(ctx, d, reason, nil)
 		}
 
 		d.Wait = w
+		for _, h := range p.OnAttempt {
+			h(d)
+		}
 		p.logBackoff(ctx, &d)
 		for _, h := range p.OnBackoff {
 			h(d)
 		}
 		c.discard(v)
 		if err := sleep(ctx, w); err != nil {
-			d.Wait = 0
+			d.Wait, d.Final = 0, true
 			d.Elapsed = monotonic() - start
 			var zero T
 			d.Value = zero // discarded above

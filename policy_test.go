@@ -858,3 +858,34 @@ func BenchmarkDo(b *testing.B) {
 		}
 	})
 }
+
+func TestOnAttempt(t *testing.T) {
+	notRetryable := errors.New("not retryable")
+	p := &backoff.Policy[int]{
+		RetryOn:  backoff.Is(errBoom),
+		Wait:     strategy.Constant{Interval: time.Second},
+		Jitter:   jitter.None,
+		MaxTries: 3,
+	}
+	var got []string
+	p.OnAttempt = []backoff.Handler[int]{func(d backoff.Details[int]) {
+		got = append(got, fmt.Sprintf("%d:%v:%v:%v:%s", d.Tries, d.Err, d.Final, d.Wait, string(d.Reason)))
+	}}
+	synctest.Test(t, func(t *testing.T) {
+		for _, tc := range []struct {
+			results []result[int]
+			want    string
+		}{
+			{[]result[int]{fail[int](errBoom), ok(1)}, "1:boom:false:1s: 2:<nil>:true:0s:"},
+			{[]result[int]{fail[int](errBoom), fail[int](notRetryable)}, "1:boom:false:1s: 2:not retryable:true:0s:"},
+			{[]result[int]{fail[int](errBoom)}, "1:boom:false:1s: 2:boom:false:1s: 3:boom:true:0s:max_tries"},
+		} {
+			got = nil
+			op, _ := script(tc.results...)
+			p.Do(context.Background(), op)
+			if s := strings.Join(got, " "); s != tc.want {
+				t.Errorf("OnAttempt saw %s\nwant %s", s, tc.want)
+			}
+		}
+	})
+}
