@@ -48,6 +48,10 @@ type Attempt struct {
 // deadline. Errors are classified by type (errors.Is and errors.As), never
 // by their message.
 //
+// A server can say otherwise for an error response: X-Should-Retry: false
+// (as sent by several API providers) stops any retry of it, and
+// X-Should-Retry: true makes it retried whatever its status.
+//
 // Whether the request may be sent again is a separate question that
 // DefaultClassify does not answer: see Transport.Idempotent.
 func DefaultClassify(a Attempt) bool {
@@ -55,7 +59,19 @@ func DefaultClassify(a Attempt) bool {
 		if a.Response == nil {
 			return false
 		}
-		return retryableStatus(a.Response.StatusCode)
+		code := a.Response.StatusCode
+		if code >= 400 {
+			// The server's own word, when it gives one.
+			if v := a.Response.Header["X-Should-Retry"]; len(v) > 0 {
+				switch v[0] {
+				case "true":
+					return true
+				case "false":
+					return false
+				}
+			}
+		}
+		return retryableStatus(code)
 	}
 	if a.Request != nil && a.Request.Context().Err() != nil {
 		return false

@@ -120,6 +120,11 @@ type Policy[T any] struct {
 	// result is used as MaxTime for that call (Python's callable max_time).
 	MaxTimeFunc func() time.Duration
 
+	// Exclusive passes every attempt a context marked by [Retrying], so
+	// that a Transport inside the operation makes a single attempt and only
+	// this Policy retries. It costs one allocation per call.
+	Exclusive bool
+
 	// NoErrorOnGiveUp makes a call that gives up return a nil error (Python's
 	// raise_on_giveup=False): the zero value after an error, or the last
 	// value when the call gave up on a value. A call ended by its context
@@ -409,6 +414,9 @@ func run[T any, C caller[T]](ctx context.Context, p *Policy[T], c C) (T, error) 
 		name = "operation"
 	}
 
+	if p.Exclusive {
+		ctx = Retrying(ctx)
+	}
 	start := monotonic()
 	var prev time.Duration // the strategy's previous value
 	for tries := 1; ; tries++ {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,7 +44,8 @@ var DefaultTransportWait strategy.Strategy = strategy.Expo{Factor: 250 * time.Mi
 // 504 response, waits 250ms, 500ms, 1s (strategy.Expo, capped at 10s) with
 // full jitter in between, honours Retry-After on 429 and 503 up to 60s, and
 // keeps up to 1 MiB of a request body that has no GetBody so that it can be
-// sent again:
+// sent again, and stops retrying to a host whose retries exceed a tenth of
+// its requests (see [Budget]):
 //
 //	client := &http.Client{Transport: &backoff.Transport{}}
 //
@@ -74,6 +76,17 @@ var DefaultTransportWait strategy.Strategy = strategy.Expo{Factor: 250 * time.Mi
 // front of the Policy's Wait. A Retry-After over MaxRetryAfter, or one that
 // would end after the context's deadline or the Policy's MaxTime, makes the
 // Transport give up at once (ErrRetryAfter) and return that response.
+//
+// # Overload
+//
+// Retries are what turn a brief outage into a long one. The Transport's
+// [Budget] refuses retries to a host beyond a share of the requests sent
+// there (ErrBudget). A Transport marks the context of each of its attempts
+// (see [Retrying]); a Transport that finds the mark on its request, being
+// itself under a retrying layer, makes a single attempt, so that stacked
+// layers do not multiply attempts. AttemptHeader tells the server each
+// attempt's number. A server's X-Should-Retry header is honoured (see
+// [DefaultClassify]).
 //
 // # Events
 //
@@ -124,9 +137,22 @@ type Transport struct {
 	// without reading.
 	DrainLimit int64
 
+	// Budget caps the retries per host at a share of the requests sent
+	// there; see [Budget]. If nil, the Transport makes a Budget of its own
+	// with the default settings on first use. Several Transports can share
+	// one Budget; [NoBudget] turns the budget off.
+	Budget *Budget
+
+	// AttemptHeader, if set, names a request header in which every attempt
+	// tells the server its number (1 for the first), so that servers can
+	// see retries. Empty means no header.
+	AttemptHeader string
+
 	once   sync.Once
 	base   http.RoundTripper
-	policy Policy[*http.Response]
+	budget *Budget
+	policy Policy[*http.Response] // for a call of its own
+	single Policy[*http.Response] // for a call under another retrying layer
 	err    error
 }
 
@@ -182,6 +208,13 @@ func (t *Transport) init() {
 			wait = strategy.Runtime{Value: serverWait, Fallback: wait, AsFloor: true}
 		}
 		t.policy.Wait = wait
+		t.policy.Exclusive = true // mark the attempts: see Retrying
+		t.single = t.policy
+		t.single.MaxTries = 1
+		t.budget = t.Budget
+		if t.budget == nil {
+			t.budget = new(Budget)
+		}
 	})
 }
 
@@ -205,9 +238,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, t.err
 	}
+	p := &t.policy
+	if IsRetrying(req.Context()) {
+		// A retrying layer above this one retries: one attempt here.
+		p = &t.single
+	} else if req.URL != nil {
+		t.budget.deposit(req.URL.Host)
+	}
 	c := callPool.Get().(*call)
 	*c = call{t: t, req: req}
-	resp, err := run(req.Context(), &t.policy, c)
+	resp, err := run(req.Context(), p, c)
 	*c = call{}
 	callPool.Put(c)
 	if resp != nil {
@@ -255,17 +295,19 @@ type call struct {
 func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 	c.n++
 	c.resp, c.ra = nil, 0
-	r, err := c.request()
-	if err != nil {
-		return nil, err
-	}
 	var cancel context.CancelCauseFunc
 	var timer *time.Timer
 	if d := c.t.AttemptTimeout; d > 0 {
-		var actx context.Context
-		actx, cancel = context.WithCancelCause(r.Context())
+		ctx, cancel = context.WithCancelCause(ctx)
 		timer = time.AfterFunc(d, func() { cancel(errAttemptTimeout) })
-		r = r.WithContext(actx)
+	}
+	r, err := c.request(ctx)
+	if err != nil {
+		if cancel != nil {
+			timer.Stop()
+			cancel(nil)
+		}
+		return nil, err
 	}
 	resp, err := c.t.base.RoundTrip(r)
 	if resp != nil && err != nil { // a base that breaks the contract
@@ -301,36 +343,46 @@ func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 	return resp, nil
 }
 
-// request returns the request of the current attempt.
-func (c *call) request() (*http.Request, error) {
+// request returns the request of the current attempt, with ctx as its
+// context: the caller's request itself when nothing needs to change, else a
+// shallow copy (the caller's request is never modified).
+func (c *call) request(ctx context.Context) (*http.Request, error) {
 	req := c.req
-	if req.Body == nil || req.Body == http.NoBody {
+	var body io.ReadCloser
+	switch {
+	case req.Body == nil || req.Body == http.NoBody:
+	case req.GetBody != nil:
+		if c.n > 1 {
+			b, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			body = b
+		}
+	case c.t.bufferLimit() < 0:
+		// One attempt only: replayable refuses any retry.
+	case c.n == 1:
+		c.body = &bodyRecorder{rc: req.Body, limit: c.t.bufferLimit()}
+		body = c.body
+	default:
+		body = io.NopCloser(bytes.NewReader(c.body.bytes()))
+	}
+	header := c.t.AttemptHeader
+	if body == nil && header == "" && ctx == req.Context() {
 		return req, nil
 	}
-	if req.GetBody != nil {
-		if c.n == 1 {
-			return req, nil
-		}
-		body, err := req.GetBody()
-		if err != nil {
-			return nil, err
-		}
-		r := *req
+	r := req.WithContext(ctx)
+	if body != nil {
 		r.Body = body
-		return &r, nil
 	}
-	limit := c.t.bufferLimit()
-	if limit < 0 {
-		return req, nil // one attempt only: vet refuses any retry
+	if header != "" {
+		r.Header = req.Header.Clone()
+		if r.Header == nil {
+			r.Header = make(http.Header)
+		}
+		r.Header.Set(header, strconv.Itoa(c.n))
 	}
-	r := *req
-	if c.n == 1 {
-		c.body = &bodyRecorder{rc: req.Body, limit: limit}
-		r.Body = c.body
-	} else {
-		r.Body = io.NopCloser(bytes.NewReader(c.body.bytes()))
-	}
-	return &r, nil
+	return r, nil
 }
 
 func (c *call) decide(_ *Policy[*http.Response], resp *http.Response, err error) verdict {
@@ -373,7 +425,20 @@ func (c *call) vet(d Details[*http.Response], w, _ time.Duration) (time.Duration
 	return w, ""
 }
 
-func (c *call) admit(Details[*http.Response]) Reason { return "" }
+func (c *call) admit(Details[*http.Response]) Reason {
+	if !c.t.budget.withdraw(c.host()) {
+		return ErrBudget
+	}
+	return ""
+}
+
+// host is the authority the request is sent to, which keys the budget.
+func (c *call) host() string {
+	if c.req.URL == nil {
+		return ""
+	}
+	return c.req.URL.Host
+}
 
 // discard drains and closes a response that will not be returned.
 func (c *call) discard(resp *http.Response) {

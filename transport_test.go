@@ -796,7 +796,8 @@ func TestTransportConnectionReuse(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
-	tr := &backoff.Transport{Policy: backoff.Policy[*http.Response]{Wait: strategy.Immediate}}
+	// Every request fails once: no budget, to retry them all.
+	tr := &backoff.Transport{Policy: backoff.Policy[*http.Response]{Wait: strategy.Immediate}, Budget: backoff.NoBudget}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 	const requests = 1000
@@ -999,4 +1000,148 @@ func BenchmarkTransport(b *testing.B) {
 		defer base.CloseIdleConnections()
 		loop(b, &backoff.Transport{Base: base})
 	})
+}
+
+func TestTransportBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		base := &fakeBase{steps: []step{{status: 503}}}
+		tr := newTransport(base)
+		tr.Policy.Wait = strategy.Immediate
+		var rec recorder[*http.Response]
+		rec.attach(&tr.Policy)
+		const requests = 100
+		for i := 0; i < requests; i++ {
+			resp, err := get(t, tr, "GET", "")
+			if err != nil || resp.StatusCode != 503 {
+				t.Fatalf("RoundTrip = %v, %v", resp, err)
+			}
+			resp.Body.Close()
+		}
+		// 10 saved at the start, 10 earned by 100 requests.
+		if got := len(base.sent); got != requests+20 {
+			t.Errorf("%d attempts for %d requests, want %d", got, requests, requests+20)
+		}
+		budget := 0
+		for _, d := range rec.all {
+			if d.Reason == backoff.ErrBudget {
+				budget++
+			}
+		}
+		if budget == 0 {
+			t.Errorf("no give-up for the budget")
+		}
+		base.checkBodies(t, nil)
+	})
+}
+
+func TestTransportSharedBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		shared := &backoff.Budget{}
+		base := &fakeBase{steps: []step{{status: 503}}}
+		a, b := newTransport(base), newTransport(base)
+		a.Budget, b.Budget = shared, shared
+		a.Policy.Wait, b.Policy.Wait = strategy.Immediate, strategy.Immediate
+		for i := 0; i < 50; i++ {
+			for _, tr := range []*backoff.Transport{a, b} {
+				resp, _ := get(t, tr, "GET", "")
+				resp.Body.Close()
+			}
+		}
+		if got := len(base.sent); got != 100+20 {
+			t.Errorf("%d attempts for 100 requests through two Transports, want 120", got)
+		}
+	})
+}
+
+func TestTransportNested(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		base := &fakeBase{steps: []step{{status: 503}}}
+		inner := newTransport(base)
+		outer := newTransport(inner)
+		resp, err := get(t, outer, "GET", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := len(base.sent); got != backoff.DefaultMaxTries {
+			t.Errorf("%d attempts through two Transports, want %d (only the outer one retries)", got, backoff.DefaultMaxTries)
+		}
+		base.checkBodies(t, nil)
+	})
+}
+
+func TestExclusivePolicyAroundClient(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		base := &fakeBase{steps: []step{{status: 503}}}
+		client := &http.Client{Transport: newTransport(base)}
+		p := &backoff.Policy[int]{
+			Exclusive: true,
+			RetryIf:   func(code int) bool { return code >= 500 },
+			Wait:      strategy.Constant{Interval: time.Second},
+			MaxTries:  3,
+		}
+		code, _ := p.Do(context.Background(), func(ctx context.Context) (int, error) {
+			req, _ := http.NewRequestWithContext(ctx, "GET", "http://api.example.com/", nil)
+			resp, err := client.Do(req)
+			if err != nil {
+				return 0, err
+			}
+			resp.Body.Close()
+			return resp.StatusCode, nil
+		})
+		if code != 503 || len(base.sent) != 3 {
+			t.Errorf("status %d after %d attempts, want 503 after 3 (the Transport inside makes one each)", code, len(base.sent))
+		}
+	})
+}
+
+func TestTransportAttemptHeader(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		base := &fakeBase{steps: []step{{status: 503}, {status: 502}, {status: 200}}}
+		tr := newTransport(base)
+		tr.AttemptHeader = "X-Attempt"
+		req, _ := http.NewRequest("GET", "http://api.example.com/", nil)
+		req.Header.Set("Accept", "text/plain")
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for i, s := range base.sent {
+			if got := s.header.Get("X-Attempt"); got != strconv.Itoa(i+1) || s.header.Get("Accept") != "text/plain" {
+				t.Errorf("attempt %d headers %v", i+1, s.header)
+			}
+		}
+		if req.Header.Get("X-Attempt") != "" {
+			t.Errorf("the caller's header was modified")
+		}
+	})
+}
+
+func TestTransportXShouldRetry(t *testing.T) {
+	tests := []struct {
+		status   int
+		value    string
+		attempts int
+	}{
+		{503, "false", 1},
+		{503, "true", 2},
+		{400, "true", 2},
+		{409, "false", 1},
+		{503, "maybe", 2},
+		{200, "true", 1},
+	}
+	for _, tt := range tests {
+		base := &fakeBase{steps: []step{{status: tt.status, header: http.Header{"X-Should-Retry": {tt.value}}}, {status: 200}}}
+		tr := newTransport(base)
+		tr.Policy.Wait = strategy.Immediate
+		resp, err := get(t, tr, "GET", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if len(base.sent) != tt.attempts {
+			t.Errorf("%d with X-Should-Retry: %s: %d attempts, want %d", tt.status, tt.value, len(base.sent), tt.attempts)
+		}
+	}
 }
