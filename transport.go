@@ -82,7 +82,8 @@ var DefaultTransportWait strategy.Strategy = strategy.Expo{Factor: 250 * time.Mi
 // Retries are what turn a brief outage into a long one. The Transport's
 // [Budget] refuses retries to a host beyond a share of the requests sent
 // there (ErrBudget). A Transport marks the context of each of its attempts
-// (see [Retrying]); a Transport that finds the mark on its request, being
+// (see [Retrying]) unless its Base is an *http.Transport, below which no
+// retrying layer can sit; a Transport that finds the mark on its request, being
 // itself under a retrying layer, makes a single attempt, so that stacked
 // layers do not multiply attempts. AttemptHeader tells the server each
 // attempt's number. A server's X-Should-Retry header is honoured (see
@@ -208,7 +209,11 @@ func (t *Transport) init() {
 			wait = strategy.Runtime{Value: serverWait, Fallback: wait, AsFloor: true}
 		}
 		t.policy.Wait = wait
-		t.policy.Exclusive = true // mark the attempts: see Retrying
+		// Mark the attempts (see Retrying), unless the base is net/http's
+		// own transport, below which no retrying layer can sit: that saves
+		// the default configuration two allocations per request.
+		_, plain := t.base.(*http.Transport)
+		t.policy.Exclusive = !plain
 		t.single = t.policy
 		t.single.MaxTries = 1
 		t.budget = t.Budget
