@@ -1,0 +1,153 @@
+package metrics_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/f99b3bbb/backoff"
+	"github.com/f99b3bbb/backoff/metrics"
+)
+
+// canned is an in-memory Base that answers every request with the same 200
+// response, without allocating: what remains is the cost of the Transport
+// and of its handlers.
+type canned struct{ resp *http.Response }
+
+func (c canned) RoundTrip(*http.Request) (*http.Response, error) { return c.resp, nil }
+
+func newCanned() canned {
+	return canned{&http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody}}
+}
+
+// transportSetups are the Transports compared by the benchmarks and the
+// allocation test: the same Transport without metrics, with them, and
+// with them and a host label.
+var transportSetups = []struct {
+	name string
+	opts []metrics.Option // nil: no metrics
+}{
+	{"metrics=off", nil},
+	{"metrics=on", []metrics.Option{}},
+	{"metrics=on,hosts", []metrics.Option{metrics.WithHosts("api.example.com", "auth.example.com")}},
+}
+
+func newBenchTransport(tb testing.TB, opts []metrics.Option) *backoff.Transport {
+	tb.Helper()
+	tr := &backoff.Transport{Base: newCanned()}
+	if opts != nil {
+		m, err := metrics.New(prometheus.NewRegistry(), opts...)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		m.InstrumentTransport(tr)
+	}
+	return tr
+}
+
+func newBenchRequest(tb testing.TB) *http.Request {
+	tb.Helper()
+	req, err := http.NewRequest("GET", "http://api.example.com/v1/items?page=2", nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return req
+}
+
+// BenchmarkTransport measures a request that succeeds on its first try
+// through a Transport with an in-memory Base, without and with metrics.
+func BenchmarkTransport(b *testing.B) {
+	for _, s := range transportSetups {
+		b.Run(s.name, func(b *testing.B) {
+			tr, req := newBenchTransport(b, s.opts), newBenchRequest(b)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tr.RoundTrip(req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkTransportParallel is BenchmarkTransport from GOMAXPROCS
+// goroutines, which share the counters.
+func BenchmarkTransportParallel(b *testing.B) {
+	for _, s := range transportSetups {
+		b.Run(s.name, func(b *testing.B) {
+			tr, req := newBenchTransport(b, s.opts), newBenchRequest(b)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := tr.RoundTrip(req); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkPolicy measures a call of an operation that succeeds on its
+// first try, without and with metrics.
+func BenchmarkPolicy(b *testing.B) {
+	op := func(context.Context) (int, error) { return 1, nil }
+	for _, on := range []bool{false, true} {
+		name := "metrics=off"
+		p := &backoff.Policy[int]{Name: "fetch"}
+		if on {
+			name = "metrics=on"
+			m, err := metrics.New(prometheus.NewRegistry())
+			if err != nil {
+				b.Fatal(err)
+			}
+			metrics.InstrumentPolicy(m, p)
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.Do(ctx, op); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestFirstTryAllocs checks that metrics add no allocation to a request, or
+// a call, that succeeds on its first try.
+func TestFirstTryAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures allocations")
+	}
+	allocs := make([]float64, len(transportSetups))
+	for i, s := range transportSetups {
+		tr, req := newBenchTransport(t, s.opts), newBenchRequest(t)
+		tr.RoundTrip(req) // resolves the series
+		allocs[i] = testing.AllocsPerRun(1000, func() { tr.RoundTrip(req) })
+	}
+	for i := 1; i < len(allocs); i++ {
+		if allocs[i] != allocs[0] {
+			t.Errorf("Transport: %v allocations per request with %s, %v with %s", allocs[i], transportSetups[i].name, allocs[0], transportSetups[0].name)
+		}
+	}
+
+	op := func(context.Context) (int, error) { return 1, nil }
+	ctx := context.Background()
+	off := &backoff.Policy[int]{Name: "fetch"}
+	m, err := metrics.New(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := metrics.InstrumentPolicy(m, &backoff.Policy[int]{Name: "fetch"})
+	on.Do(ctx, op)
+	a0 := testing.AllocsPerRun(1000, func() { off.Do(ctx, op) })
+	a1 := testing.AllocsPerRun(1000, func() { on.Do(ctx, op) })
+	if a0 != a1 {
+		t.Errorf("Policy: %v allocations per call with metrics, %v without", a1, a0)
+	}
+}

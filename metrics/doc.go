@@ -1,0 +1,117 @@
+// Package metrics exports Prometheus metrics of the backoff engine and of
+// its HTTP Transport, so that a service sees how often its clients retry,
+// why they give up and how long they wait.
+//
+// It subscribes to the events of a [backoff.Transport] or of a
+// [backoff.Policy] through their handler slices, after the user's own
+// handlers, which it never replaces. The backoff package itself does not
+// import Prometheus; only programs that import this package do.
+//
+// [New] creates the metrics on a prometheus.Registerer of the caller's
+// choosing (never the global default unless it is the one given); one
+// line then instruments a Transport or a Policy:
+//
+//	reg := prometheus.NewRegistry()
+//	m, err := metrics.New(reg)
+//	if err != nil {
+//		return err
+//	}
+//	client := &http.Client{Transport: m.InstrumentTransport(&backoff.Transport{})}
+//	getUser := metrics.InstrumentPolicy(m, &backoff.Policy[*User]{Name: "get_user"})
+//
+// # HTTP metrics
+//
+// [Metrics.InstrumentTransport] feeds these metrics, shown with the
+// default namespace "backoff" (see [WithNamespace] and [WithSubsystem]):
+//
+//	backoff_http_attempts_total{method, code}            counter
+//	backoff_http_retries_total{method, reason}           counter
+//	backoff_http_giveups_total{method, reason}           counter
+//	backoff_http_wait_seconds{method}                    histogram
+//	backoff_http_retry_after_seconds{method, outcome}    histogram
+//	backoff_http_request_duration_seconds{method}        histogram
+//	backoff_http_request_attempts{method}                histogram
+//	backoff_http_waits_in_flight{method}                 gauge
+//
+// The labels and their values:
+//
+//   - method: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE,
+//     CONNECT (matched without regard to case), or "other".
+//   - host, on every HTTP metric, only with [WithHosts]: a host of the
+//     allow-list or "other".
+//   - code: the response's status code ("200", "503") from 100 to 599,
+//     "other" outside that range; for an attempt that got no response, the
+//     class of its error, decided by its type (errors.Is and errors.As),
+//     never by its message: "timeout", "connection", "tls", "canceled" or
+//     "other".
+//   - reason of a retry: "status" (a retryable status), "transport_error",
+//     "retry_after" (a response with Retry-After, which set the wait's
+//     floor).
+//   - reason of a give-up: the [backoff.Reason] values max_tries,
+//     max_time, deadline, giveup, exhausted, canceled, retry_after,
+//     not_replayable, budget, or "other" for a reason unknown to this
+//     package.
+//   - outcome of a Retry-After value: "honored" (a retry followed, no
+//     earlier than asked), "refused" (the request gave up because of it,
+//     reason retry_after), "unused" (the request ended for another reason,
+//     or its status was not retried).
+//
+// No label ever holds a URL, a path or a query, so the number of series is
+// bounded by the options alone.
+//
+// # Operation metrics
+//
+// [InstrumentPolicy] feeds the same measures for operations run by the
+// engine outside HTTP, labelled by the Policy's Name instead of the
+// method:
+//
+//	backoff_operation_attempts_total{operation, result}  counter
+//	backoff_operation_retries_total{operation, reason}   counter
+//	backoff_operation_giveups_total{operation, reason}   counter
+//	backoff_operation_wait_seconds{operation}            histogram
+//	backoff_operation_call_duration_seconds{operation}   histogram
+//	backoff_operation_call_attempts{operation}           histogram
+//	backoff_operation_waits_in_flight{operation}         gauge
+//
+// result is "ok", "rejected" (no error, but RetryIf asked for a retry) or
+// the error class, as code above; the reason of a retry is "error" or
+// "value"; the reasons of a give-up are those of HTTP. The operation names
+// must come from a small, fixed set; past the first 100 names a Metrics
+// sees, calls are labelled "other".
+//
+// The HTTP and the operation metrics have names of their own, so that one
+// registry never holds a metric name with two sets of labels, and one
+// Metrics serves both kinds.
+//
+// # What is counted when
+//
+// An attempt is counted once it has returned, whatever its outcome, an
+// error that is not retried included. A retry, and its wait, are counted
+// when the wait begins (on the backoff event), the wait being the one
+// scheduled: jitter, the Retry-After floor and the clamp to MaxTime
+// included. A give-up is counted once per call that gives up, a call
+// cancelled during a wait included (reason canceled, or deadline).
+//
+// A call ends exactly once: with its success, with an error that is not
+// retried, or with a give-up. Its duration (Details.Elapsed: from the
+// start of the first attempt to the end of the last, waits included, or to
+// the cancellation) and its number of attempts are then observed.
+//
+// A wait is in flight from its backoff event until the next attempt
+// returns or the context ends the call. The gauge is exact once every call
+// has returned; while calls run, it may count a wait too many for the
+// instant between an attempt after which the context is found done and
+// the give-up event that follows.
+//
+// # Cardinality, cost, concurrency
+//
+// The children of the metric vectors are resolved once, on first use, and
+// kept per method (and host) or per operation: counting an event costs a
+// few atomic operations and no allocation. A request that succeeds on its
+// first try updates one counter and two histograms.
+//
+// Series appear when first used and are never deleted.
+//
+// A [Metrics] is safe for concurrent use by any number of goroutines,
+// Transports and Policies; their counts add up.
+package metrics

@@ -1,0 +1,4 @@
+package metrics
+
+// Help is the help text of the metrics, by name without namespace.
+var Help = help

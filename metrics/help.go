@@ -1,0 +1,21 @@
+package metrics
+
+// help holds the help text of every metric, by name without namespace and
+// subsystem.
+var help = map[string]string{
+	"http_attempts_total":             "Attempts of HTTP requests sent by a backoff.Transport, by method and by status code, or by error class (timeout, connection, tls, canceled, other) for an attempt that got no response.",
+	"http_retries_total":              "Retries of HTTP requests decided by a backoff.Transport, by method and by what the failed attempt got: a retryable status, a transport error, or a response with Retry-After.",
+	"http_giveups_total":              "HTTP requests a backoff.Transport gave up on, by method and reason (max_tries, max_time, deadline, giveup, exhausted, canceled, retry_after, not_replayable, budget).",
+	"http_wait_seconds":               "Waits before the retries of HTTP requests by a backoff.Transport, in seconds, jitter and Retry-After included.",
+	"http_retry_after_seconds":        "Waits asked for by the Retry-After header of responses to a backoff.Transport, in seconds, by outcome: honored (a retry followed, no earlier), refused (the request gave up because of it), unused (the request ended for another reason).",
+	"http_request_duration_seconds":   "Time taken by HTTP requests through a backoff.Transport, in seconds, from the start of the first attempt to the end of the last, waits included.",
+	"http_request_attempts":           "Attempts made per HTTP request by a backoff.Transport.",
+	"http_waits_in_flight":            "HTTP requests a backoff.Transport is holding in a wait before a retry.",
+	"operation_attempts_total":        "Attempts of operations run by a backoff.Policy, by operation and result: ok, rejected (no error, but the value was retried), or the error class (timeout, connection, tls, canceled, other).",
+	"operation_retries_total":         "Retries of operations decided by a backoff.Policy, by operation and by what the failed attempt returned: an error, or a value to retry.",
+	"operation_giveups_total":         "Calls of operations a backoff.Policy gave up on, by operation and reason (max_tries, max_time, deadline, giveup, exhausted, canceled).",
+	"operation_wait_seconds":          "Waits before the retries of operations by a backoff.Policy, in seconds, jitter included.",
+	"operation_call_duration_seconds": "Time taken by calls of operations through a backoff.Policy, in seconds, from the start of the first attempt to the end of the last, waits included.",
+	"operation_call_attempts":         "Attempts made per call of an operation by a backoff.Policy.",
+	"operation_waits_in_flight":       "Calls of operations a backoff.Policy is holding in a wait before a retry.",
+}

@@ -1,0 +1,289 @@
+package metrics
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/f99b3bbb/backoff"
+)
+
+// other is the label value of everything outside a fixed set: a method
+// that is not standard, a status code outside 100–599, a host outside the
+// allow-list, an operation name past the limit.
+const other = "other"
+
+// methods are the standard methods that keep their own label value; every
+// other method is labelled "other", at index len(methods).
+var methods = [...]string{
+	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
+}
+
+const numMethods = len(methods) + 1 // the standard methods and "other"
+
+// methodIndex returns the index in methods of the method m, which may be
+// in any case ("get" is GET), or len(methods) for any other method.
+func methodIndex(m string) int {
+	switch m { // the usual spelling, without a loop
+	case "GET", "":
+		return 0
+	case "HEAD":
+		return 1
+	case "POST":
+		return 2
+	case "PUT":
+		return 3
+	case "PATCH":
+		return 4
+	case "DELETE":
+		return 5
+	case "OPTIONS":
+		return 6
+	case "TRACE":
+		return 7
+	case "CONNECT":
+		return 8
+	}
+	for i, s := range methods {
+		if strings.EqualFold(m, s) {
+			return i
+		}
+	}
+	return len(methods)
+}
+
+func methodLabel(i int) string {
+	if i < len(methods) {
+		return methods[i]
+	}
+	return other
+}
+
+// The error classes of an attempt that failed without a response, as
+// indices of classes.
+const (
+	classTimeout = iota
+	classConnection
+	classTLS
+	classCanceled
+	classOther
+)
+
+// classes are the label values of the error classes.
+var classes = [...]string{
+	classTimeout:    "timeout",
+	classConnection: "connection",
+	classTLS:        "tls",
+	classCanceled:   "canceled",
+	classOther:      "other",
+}
+
+// classIndex returns the index in classes of the class of err, which must
+// not be nil. The class is decided by the error's type and by the sentinel
+// errors it wraps, never by its message:
+//
+//   - timeout: a net.Error (or any error with a Timeout method) that
+//     reports a timeout, context.DeadlineExceeded, os.ErrDeadlineExceeded;
+//   - canceled: context.Canceled;
+//   - tls: a certificate or TLS handshake error;
+//   - connection: a failure to resolve, dial, read or write (*net.OpError,
+//     *net.DNSError, ECONNREFUSED, ECONNRESET, ECONNABORTED, EPIPE,
+//     net.ErrClosed) or a connection closed early (io.EOF,
+//     io.ErrUnexpectedEOF);
+//   - other: anything else.
+func classIndex(err error) int {
+	var timeout interface{ Timeout() bool }
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
+		errors.As(err, &timeout) && timeout.Timeout():
+		return classTimeout
+	case errors.Is(err, context.Canceled):
+		return classCanceled
+	case isTLSError(err):
+		return classTLS
+	case isConnectionError(err):
+		return classConnection
+	}
+	return classOther
+}
+
+func isTLSError(err error) bool {
+	var (
+		verify   *tls.CertificateVerificationError
+		record   tls.RecordHeaderError
+		alert    tls.AlertError
+		ech      *tls.ECHRejectionError
+		authErr  x509.UnknownAuthorityError
+		hostErr  x509.HostnameError
+		certErr  x509.CertificateInvalidError
+		constErr x509.ConstraintViolationError
+	)
+	return errors.As(err, &verify) || errors.As(err, &record) || errors.As(err, &alert) ||
+		errors.As(err, &ech) || errors.As(err, &authErr) || errors.As(err, &hostErr) ||
+		errors.As(err, &certErr) || errors.As(err, &constErr)
+}
+
+func isConnectionError(err error) bool {
+	var (
+		opErr  *net.OpError
+		dnsErr *net.DNSError
+	)
+	return errors.As(err, &opErr) || errors.As(err, &dnsErr) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// Status codes 100 to 599 keep their own label value; the attempt slots of
+// a series hold them first, then the error classes, then "other".
+const (
+	minCode      = 100
+	maxCode      = 599
+	numCodes     = maxCode - minCode + 1
+	slotOther    = numCodes + len(classes)
+	numCodeSlots = slotOther + 1
+)
+
+// codeSlot returns the slot of an HTTP attempt's outcome: its status code,
+// or, without a response, its error class.
+func codeSlot(code int, err error) int {
+	switch {
+	case err != nil:
+		return numCodes + classIndex(err)
+	case code >= minCode && code <= maxCode:
+		return code - minCode
+	}
+	return slotOther
+}
+
+func codeLabel(slot int) string {
+	switch {
+	case slot < numCodes:
+		return strconv.Itoa(slot + minCode)
+	case slot < slotOther:
+		return classes[slot-numCodes]
+	}
+	return other
+}
+
+// reasons are the give-up reasons that keep their own label value; any
+// other is labelled "other", at index len(reasons).
+var reasons = [...]backoff.Reason{
+	backoff.ErrMaxTries, backoff.ErrMaxTime, backoff.ErrDeadline, backoff.ErrGiveUp,
+	backoff.ErrExhausted, backoff.ErrCanceled, backoff.ErrRetryAfter,
+	backoff.ErrNotReplayable, backoff.ErrBudget,
+}
+
+const numReasons = len(reasons) + 1
+
+func reasonIndex(r backoff.Reason) int {
+	for i, s := range reasons {
+		if r == s {
+			return i
+		}
+	}
+	return len(reasons)
+}
+
+func reasonLabel(i int) string {
+	if i < len(reasons) {
+		return string(reasons[i])
+	}
+	return other
+}
+
+// endedByContext reports whether r is a reason the engine gives when the
+// context ends a call, the only reasons of a call that ends during a wait.
+func endedByContext(r backoff.Reason) bool {
+	return r == backoff.ErrCanceled || r == backoff.ErrDeadline
+}
+
+// The reasons of an HTTP retry.
+const (
+	retryStatus     = 0 // a response with a retryable status
+	retryTransport  = 1 // a transport error
+	retryRetryAfter = 2 // a response with Retry-After, which sets the wait's floor
+	numRetryReasons = 3
+)
+
+var retryReasons = [numRetryReasons]string{"status", "transport_error", "retry_after"}
+
+// The outcomes of a Retry-After value.
+const (
+	raHonored   = 0 // a retry follows, no earlier than asked
+	raRefused   = 1 // the call gave up because of it (reason retry_after)
+	raUnused    = 2 // the call ended for another reason
+	numOutcomes = 3
+)
+
+var outcomes = [numOutcomes]string{"honored", "refused", "unused"}
+
+// hostSet is the allow-list of hosts of WithHosts.
+type hostSet struct {
+	index map[string]int // lower-case host (with or without port) → label index
+	names []string       // label values, then "other"
+}
+
+func newHostSet(hosts []string) *hostSet {
+	s := &hostSet{index: make(map[string]int)}
+	for _, h := range hosts {
+		h = strings.ToValidUTF8(strings.ToLower(strings.TrimSpace(h)), "\uFFFD")
+		if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+			h = h[1 : len(h)-1] // a bracketed IPv6 address without port
+		}
+		if h == "" || h == other {
+			continue
+		}
+		if _, dup := s.index[h]; dup {
+			continue
+		}
+		s.index[h] = len(s.names)
+		s.names = append(s.names, h)
+	}
+	s.names = append(s.names, other)
+	return s
+}
+
+// lookup returns the label index of host, a URL's host with an optional
+// port: an entry with a port matches that host and port only, an entry
+// without one matches the host on any port. Hosts outside the list get
+// the index of "other".
+func (s *hostSet) lookup(host string) int {
+	if i, ok := s.index[host]; ok {
+		return i
+	}
+	if h, ok := hostname(host); ok {
+		if i, ok := s.index[h]; ok {
+			return i
+		}
+	}
+	if lower := strings.ToLower(host); lower != host {
+		return s.lookup(lower)
+	}
+	return len(s.names) - 1
+}
+
+// hostname returns host without its port and the brackets of an IPv6
+// address, and whether it had a port. Unlike net.SplitHostPort it never
+// allocates.
+func hostname(host string) (string, bool) {
+	i := strings.LastIndexByte(host, ':')
+	if i < 0 || strings.IndexByte(host[:i], ':') >= 0 && !strings.HasPrefix(host, "[") {
+		return "", false // no port, or an IPv6 address without brackets
+	}
+	h := host[:i]
+	if strings.HasPrefix(h, "[") {
+		if !strings.HasSuffix(h, "]") {
+			return "", false
+		}
+		h = h[1 : len(h)-1]
+	}
+	return h, true
+}

@@ -1,0 +1,250 @@
+package metrics
+
+import (
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/f99b3bbb/backoff"
+)
+
+// opVecs are the collectors of the operation metrics. Their first label is
+// operation.
+type opVecs struct {
+	attempts, retries, giveUps *prometheus.CounterVec
+	wait, duration, tries      *prometheus.HistogramVec
+	inFlight                   *prometheus.GaugeVec
+}
+
+func newOpVecs(o *options) opVecs {
+	base := []string{"operation"}
+	return opVecs{
+		attempts: o.counterVec("operation_attempts_total", labels(base, "result")...),
+		retries:  o.counterVec("operation_retries_total", labels(base, "reason")...),
+		giveUps:  o.counterVec("operation_giveups_total", labels(base, "reason")...),
+		wait:     o.histogramVec("operation_wait_seconds", o.waitBuckets, base...),
+		duration: o.histogramVec("operation_call_duration_seconds", o.durationBuckets, base...),
+		tries:    o.histogramVec("operation_call_attempts", o.attemptsBuckets, base...),
+		inFlight: o.gaugeVec("operation_waits_in_flight", base...),
+	}
+}
+
+func (v *opVecs) collectors() []prometheus.Collector {
+	return []prometheus.Collector{v.attempts, v.retries, v.giveUps, v.wait, v.duration, v.tries, v.inFlight}
+}
+
+// The results of an operation's attempt: ok, rejected, then the error
+// classes.
+const (
+	resultOK       = 0
+	resultRejected = 1
+	numResults     = 2 + len(classes)
+)
+
+func resultLabel(i int) string {
+	switch i {
+	case resultOK:
+		return "ok"
+	case resultRejected:
+		return "rejected"
+	}
+	return classes[i-2]
+}
+
+// The reasons of an operation's retry.
+const (
+	retryError      = 0
+	retryValue      = 1
+	numOpRetryKinds = 2
+)
+
+var opRetryReasons = [numOpRetryKinds]string{"error", "value"}
+
+// opSeries holds the children of one operation, each resolved on first use.
+type opSeries struct {
+	lvs      []string // the operation
+	attempts [numResults]slot[prometheus.Counter]
+	retries  [numOpRetryKinds]slot[prometheus.Counter]
+	giveUps  [numReasons]slot[prometheus.Counter]
+	wait     slot[prometheus.Observer]
+	duration slot[prometheus.Observer]
+	tries    slot[prometheus.Observer]
+	inFlight slot[prometheus.Gauge]
+}
+
+// opSeries returns the series of the operation name, creating it on first
+// use; past maxOperations names, the series of "other".
+func (m *Metrics) opSeries(name string) *opSeries {
+	m.opMu.Lock()
+	defer m.opMu.Unlock()
+	if s, ok := m.ops[name]; ok {
+		return s
+	}
+	if len(m.ops) >= maxOperations {
+		if m.opRest == nil {
+			m.opRest = &opSeries{lvs: []string{other}}
+		}
+		return m.opRest
+	}
+	label := name
+	if !utf8.ValidString(label) {
+		label = strings.ToValidUTF8(label, "\uFFFD")
+	}
+	s := &opSeries{lvs: []string{label}}
+	m.ops[strings.Clone(name)] = s
+	return s
+}
+
+func (s *opSeries) attempt(v *opVecs, result int) prometheus.Counter {
+	if c, ok := s.attempts[result].load(); ok {
+		return c
+	}
+	return resolve(&s.attempts[result], v.attempts.WithLabelValues, s.lvs, resultLabel(result))
+}
+
+func (s *opSeries) retry(v *opVecs, reason int) prometheus.Counter {
+	if c, ok := s.retries[reason].load(); ok {
+		return c
+	}
+	return resolve(&s.retries[reason], v.retries.WithLabelValues, s.lvs, opRetryReasons[reason])
+}
+
+func (s *opSeries) giveUp(v *opVecs, r backoff.Reason) prometheus.Counter {
+	i := reasonIndex(r)
+	if c, ok := s.giveUps[i].load(); ok {
+		return c
+	}
+	return resolve(&s.giveUps[i], v.giveUps.WithLabelValues, s.lvs, reasonLabel(i))
+}
+
+func (s *opSeries) waitObserver(v *opVecs) prometheus.Observer {
+	if o, ok := s.wait.load(); ok {
+		return o
+	}
+	return resolve(&s.wait, v.wait.WithLabelValues, s.lvs)
+}
+
+func (s *opSeries) durationObserver(v *opVecs) prometheus.Observer {
+	if o, ok := s.duration.load(); ok {
+		return o
+	}
+	return resolve(&s.duration, v.duration.WithLabelValues, s.lvs)
+}
+
+func (s *opSeries) triesObserver(v *opVecs) prometheus.Observer {
+	if o, ok := s.tries.load(); ok {
+		return o
+	}
+	return resolve(&s.tries, v.tries.WithLabelValues, s.lvs)
+}
+
+func (s *opSeries) waits(v *opVecs) prometheus.Gauge {
+	if g, ok := s.inFlight.load(); ok {
+		return g
+	}
+	return resolve(&s.inFlight, v.inFlight.WithLabelValues, s.lvs)
+}
+
+// InstrumentPolicy makes p report to m under the operation metrics, with
+// p's Name (as the engine reports it: "operation" when empty) as the
+// operation label: it appends m's handlers to p's OnAttempt, OnBackoff
+// and OnGiveUp, after the handlers already there, which keep running
+// first and in the same order. The slices are copied, never appended to
+// in place. It returns p, so that a Policy can be built and instrumented
+// in one expression:
+//
+//	p := metrics.InstrumentPolicy(m, &backoff.Policy[*User]{Name: "get_user"})
+//
+// Operation names must come from a small, fixed set, as metric labels do:
+// past the first 100 names seen by m, calls are labelled "other".
+//
+// It must be called before p is used (a Policy must not change while calls
+// run), and once per Policy: a second call counts everything twice. A
+// Policy copied afterwards (by Wrap, say) keeps the handlers. If m or p is
+// nil, it does nothing.
+//
+// A [backoff.Transport] is instrumented with [Metrics.InstrumentTransport]
+// instead, which labels by method rather than operation.
+func InstrumentPolicy[T any](m *Metrics, p *backoff.Policy[T]) *backoff.Policy[T] {
+	if m == nil || p == nil {
+		return p
+	}
+	h := &opHooks{m: m}
+	p.OnAttempt = withHandler(p.OnAttempt, func(d backoff.Details[T]) {
+		h.attempt(d.Name, d.Tries, d.Elapsed, d.Err, d.Reason, d.Final)
+	})
+	p.OnBackoff = withHandler(p.OnBackoff, func(d backoff.Details[T]) {
+		h.backoff(d.Name, d.Wait, d.Err)
+	})
+	p.OnGiveUp = withHandler(p.OnGiveUp, func(d backoff.Details[T]) {
+		h.giveUp(d.Name, d.Tries, d.Elapsed, d.Reason)
+	})
+	return p
+}
+
+// opHooks are the handlers of one instrumented Policy. They keep the series
+// of the name they saw last, which is nearly always the Policy's only one.
+type opHooks struct {
+	m    *Metrics
+	last atomic.Pointer[opCached]
+}
+
+type opCached struct {
+	name string
+	s    *opSeries
+}
+
+func (h *opHooks) series(name string) *opSeries {
+	if c := h.last.Load(); c != nil && c.name == name {
+		return c.s
+	}
+	s := h.m.opSeries(name)
+	h.last.Store(&opCached{name: name, s: s})
+	return s
+}
+
+func (h *opHooks) attempt(name string, tries int, elapsed time.Duration, err error, reason backoff.Reason, final bool) {
+	v := &h.m.op
+	s := h.series(name)
+	result := resultOK
+	switch {
+	case err != nil:
+		result = 2 + classIndex(err)
+	case !final || reason != "":
+		result = resultRejected
+	}
+	s.attempt(v, result).Inc()
+	if tries > 1 || final && endedByContext(reason) {
+		settleWait(s.waits(v), tries, final, reason)
+	}
+	if final && reason == "" { // success, or an error not retried
+		s.durationObserver(v).Observe(elapsed.Seconds())
+		s.triesObserver(v).Observe(float64(tries))
+	}
+}
+
+func (h *opHooks) backoff(name string, wait time.Duration, err error) {
+	v := &h.m.op
+	s := h.series(name)
+	reason := retryValue
+	if err != nil {
+		reason = retryError
+	}
+	s.retry(v, reason).Inc()
+	s.waitObserver(v).Observe(wait.Seconds())
+	s.waits(v).Inc()
+}
+
+func (h *opHooks) giveUp(name string, tries int, elapsed time.Duration, reason backoff.Reason) {
+	v := &h.m.op
+	s := h.series(name)
+	s.giveUp(v, reason).Inc()
+	if endedByContext(reason) {
+		s.waits(v).Dec()
+	}
+	s.durationObserver(v).Observe(elapsed.Seconds())
+	s.triesObserver(v).Observe(float64(tries))
+}

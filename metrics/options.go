@@ -1,0 +1,162 @@
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
+)
+
+// DefaultWaitBuckets are the upper bounds, in seconds, of the histograms of
+// waits and of Retry-After values when [WithWaitBuckets] is not given: from
+// 10ms to one minute, the default longest Retry-After a Transport honours.
+// They must not be modified.
+var DefaultWaitBuckets = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
+
+// DefaultDurationBuckets are the upper bounds, in seconds, of the histograms
+// of whole-call durations when [WithDurationBuckets] is not given: from 5ms
+// to two minutes, since a call includes its waits. They must not be
+// modified.
+var DefaultDurationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120}
+
+// DefaultAttemptsBuckets are the upper bounds of the histograms of attempts
+// per call when [WithAttemptsBuckets] is not given. The bucket le="1"
+// counts the calls that needed no retry. They must not be modified.
+var DefaultAttemptsBuckets = []float64{1, 2, 3, 4, 5, 6, 8, 10, 15, 20}
+
+// An Option configures [New].
+type Option interface {
+	apply(*options)
+}
+
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+type options struct {
+	namespace, subsystem string
+	constLabels          prometheus.Labels
+	hosts                []string
+	hostLabel            bool
+	waitBuckets          []float64
+	durationBuckets      []float64
+	attemptsBuckets      []float64
+	reuse                bool
+}
+
+func defaultOptions() options {
+	return options{
+		namespace:       "backoff",
+		waitBuckets:     DefaultWaitBuckets,
+		durationBuckets: DefaultDurationBuckets,
+		attemptsBuckets: DefaultAttemptsBuckets,
+	}
+}
+
+// WithNamespace sets the first component of every metric name. The default
+// is "backoff"; the empty string leaves it out.
+func WithNamespace(namespace string) Option {
+	return optionFunc(func(o *options) { o.namespace = namespace })
+}
+
+// WithSubsystem sets the component of every metric name between the
+// namespace and the name proper, as in backoff_SUBSYSTEM_http_attempts_total.
+// The default is none.
+func WithSubsystem(subsystem string) Option {
+	return optionFunc(func(o *options) { o.subsystem = subsystem })
+}
+
+// WithConstLabels adds labels with fixed values to every metric, such as
+// the name of the remote service when one registry serves several
+// clients. Their names must not be those of the variable labels (method,
+// host, code, reason, outcome, operation, result). The map is copied.
+func WithConstLabels(labels prometheus.Labels) Option {
+	labels = maps.Clone(labels)
+	return optionFunc(func(o *options) { o.constLabels = labels })
+}
+
+// WithHosts adds the label host to every HTTP metric. Its value is the
+// request URL's host when it is in the allow-list hosts and "other"
+// otherwise, so that the number of series stays bounded whatever the
+// requests. Hosts are compared without regard to case; an entry with a
+// port ("api.example.com:8443") matches that port only, an entry without
+// one ("api.example.com") matches any port and is the label value of all
+// of them.
+//
+// Without WithHosts the HTTP metrics have no host label at all. WithHosts
+// with no hosts adds the label with the single value "other".
+func WithHosts(hosts ...string) Option {
+	hosts = append([]string(nil), hosts...)
+	return optionFunc(func(o *options) { o.hosts, o.hostLabel = hosts, true })
+}
+
+// WithWaitBuckets sets the upper bounds, in seconds, of the histograms of
+// waits and of Retry-After values, in increasing order. The default is
+// [DefaultWaitBuckets].
+func WithWaitBuckets(buckets ...float64) Option {
+	buckets = append([]float64(nil), buckets...)
+	return optionFunc(func(o *options) { o.waitBuckets = buckets })
+}
+
+// WithDurationBuckets sets the upper bounds, in seconds, of the histograms
+// of whole-call durations, in increasing order. The default is
+// [DefaultDurationBuckets].
+func WithDurationBuckets(buckets ...float64) Option {
+	buckets = append([]float64(nil), buckets...)
+	return optionFunc(func(o *options) { o.durationBuckets = buckets })
+}
+
+// WithAttemptsBuckets sets the upper bounds of the histograms of attempts
+// per call, in increasing order. The default is [DefaultAttemptsBuckets].
+func WithAttemptsBuckets(buckets ...float64) Option {
+	buckets = append([]float64(nil), buckets...)
+	return optionFunc(func(o *options) { o.attemptsBuckets = buckets })
+}
+
+// WithReuse makes [New] return the Metrics already registered on its
+// Registerer with the same metric names and labels, when there is one,
+// instead of an error. The existing Metrics keeps its own settings
+// (buckets and host allow-list); the options given to this New are then
+// ignored. Use it when several parts of a program, or several clients,
+// each call New on the same registry.
+func WithReuse() Option {
+	return optionFunc(func(o *options) { o.reuse = true })
+}
+
+// checkBuckets reports whether buckets are valid upper bounds of a
+// histogram: at least one, in increasing order, none NaN. A final +Inf is
+// allowed (it is implicit anyway).
+func checkBuckets(name string, buckets []float64) error {
+	if len(buckets) == 0 {
+		return fmt.Errorf("metrics: %s: no buckets", name)
+	}
+	for i, b := range buckets {
+		switch {
+		case math.IsNaN(b):
+			return fmt.Errorf("metrics: %s: bucket %d is NaN", name, i)
+		case i > 0 && b <= buckets[i-1]:
+			return fmt.Errorf("metrics: %s: buckets not in increasing order (%g after %g)", name, b, buckets[i-1])
+		}
+	}
+	return nil
+}
+
+func (o *options) check() error {
+	var errs []error
+	// Classic names, which need no quoting in PromQL or the text format.
+	if fq := prometheus.BuildFQName(o.namespace, o.subsystem, "x"); !model.LegacyValidation.IsValidMetricName(fq) {
+		errs = append(errs, fmt.Errorf("metrics: namespace %q and subsystem %q do not make a valid metric name prefix", o.namespace, o.subsystem))
+	}
+	for name := range o.constLabels {
+		if !model.LegacyValidation.IsValidLabelName(name) {
+			errs = append(errs, fmt.Errorf("metrics: invalid constant label name %q", name))
+		}
+	}
+	return errors.Join(append(errs,
+		checkBuckets("wait buckets", o.waitBuckets),
+		checkBuckets("duration buckets", o.durationBuckets),
+		checkBuckets("attempts buckets", o.attemptsBuckets))...)
+}
