@@ -149,9 +149,10 @@ type Transport struct {
 	// see retries. Empty means no header.
 	AttemptHeader string
 
-	once   sync.Once
-	base   http.RoundTripper
-	budget *Budget
+	once      sync.Once
+	base      http.RoundTripper
+	budget    *Budget
+	ownBudget atomic.Pointer[Budget] // when Budget is nil
 	policy Policy[*http.Response] // for a call of its own
 	single Policy[*http.Response] // for a call under another retrying layer
 	err    error
@@ -216,10 +217,7 @@ func (t *Transport) init() {
 		t.policy.Exclusive = !plain
 		t.single = t.policy
 		t.single.MaxTries = 1
-		t.budget = t.Budget
-		if t.budget == nil {
-			t.budget = new(Budget)
-		}
+		t.budget = t.RetryBudget()
 	})
 }
 
@@ -264,6 +262,21 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		err = errNilResponse
 	}
 	return nil, err
+}
+
+// RetryBudget returns the Budget the Transport draws its retries from: the
+// Budget field, or the Transport's own Budget when that field is nil. It
+// does not count as a use of the Transport: handlers may still be added to
+// its Policy afterwards. Metrics use it to export the budget's level.
+func (t *Transport) RetryBudget() *Budget {
+	if t.Budget != nil {
+		return t.Budget
+	}
+	if b := t.ownBudget.Load(); b != nil {
+		return b
+	}
+	t.ownBudget.CompareAndSwap(nil, new(Budget))
+	return t.ownBudget.Load()
 }
 
 // CloseIdleConnections closes the idle connections of the Base transport,

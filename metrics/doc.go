@@ -32,6 +32,12 @@
 //	backoff_http_request_duration_seconds{method}        histogram
 //	backoff_http_request_attempts{method}                histogram
 //	backoff_http_waits_in_flight{method}                 gauge
+//	backoff_http_retry_budget_tokens                     gauge
+//
+// backoff_http_retry_budget_tokens is the level of the retry budget (see
+// [backoff.Budget]) of the instrumented Transports: the retries it allows
+// now, the lowest over the hosts it has seen (with [WithHosts], one series
+// per host of the allow-list and one, "other", for the rest).
 //
 // The labels and their values:
 //

@@ -10,6 +10,7 @@ var help = map[string]string{
 	"http_retry_after_seconds":        "Waits asked for by the Retry-After header of responses to a backoff.Transport, in seconds, by outcome: honored (a retry followed, no earlier), refused (the request gave up because of it), unused (the request ended for another reason).",
 	"http_request_duration_seconds":   "Time taken by HTTP requests through a backoff.Transport, in seconds, from the start of the first attempt to the end of the last, waits included.",
 	"http_request_attempts":           "Attempts made per HTTP request by a backoff.Transport.",
+	"http_retry_budget_tokens":        "Retries the retry budget of the instrumented backoff.Transports allows now, by host with WithHosts (the lowest of the hosts outside the allow-list as host \"other\"), else the lowest over all hosts.",
 	"http_waits_in_flight":            "HTTP requests a backoff.Transport is holding in a wait before a retry.",
 	"operation_attempts_total":        "Attempts of operations run by a backoff.Policy, by operation and result: ok, rejected (no error, but the value was retried), or the error class (timeout, connection, tls, canceled, other).",
 	"operation_retries_total":         "Retries of operations decided by a backoff.Policy, by operation and by what the failed attempt returned: an error, or a value to retry.",

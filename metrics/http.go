@@ -144,6 +144,7 @@ func (m *Metrics) InstrumentTransport(t *backoff.Transport) *backoff.Transport {
 	if m == nil || t == nil {
 		return t
 	}
+	m.budgets.add(t.RetryBudget())
 	p := &t.Policy
 	p.OnAttempt = withHandler(p.OnAttempt, m.httpAttempt)
 	p.OnBackoff = withHandler(p.OnBackoff, m.httpBackoff)

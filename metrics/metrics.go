@@ -22,8 +22,9 @@ import (
 // multiple goroutines. A nil *Metrics instruments nothing, so that metrics
 // can be switched off without another code path.
 type Metrics struct {
-	http httpVecs
-	op   opVecs
+	http    httpVecs
+	op      opVecs
+	budgets *budgetCollector
 
 	hosts  *hostSet                     // nil without WithHosts
 	series []atomic.Pointer[httpSeries] // by host index × numMethods + method index
@@ -96,12 +97,13 @@ func newMetrics(o *options) *Metrics {
 	m.series = make([]atomic.Pointer[httpSeries], nHosts*numMethods)
 	m.http = newHTTPVecs(o, m.hosts != nil)
 	m.op = newOpVecs(o)
+	m.budgets = newBudgetCollector(o, m.hosts)
 	return m
 }
 
 // collectors returns the collectors of m, HTTP ones first.
 func (m *Metrics) collectors() []prometheus.Collector {
-	return append(m.http.collectors(), m.op.collectors()...)
+	return append(append(m.http.collectors(), m.budgets), m.op.collectors()...)
 }
 
 // Describe implements prometheus.Collector: it sends the descriptions of
