@@ -153,9 +153,9 @@ type Transport struct {
 	base      http.RoundTripper
 	budget    *Budget
 	ownBudget atomic.Pointer[Budget] // when Budget is nil
-	policy Policy[*http.Response] // for a call of its own
-	single Policy[*http.Response] // for a call under another retrying layer
-	err    error
+	policy    Policy[*http.Response] // for a call of its own
+	single    Policy[*http.Response] // for a call under another retrying layer
+	err       error
 }
 
 // WithIdempotent returns a context that makes a Transport treat the request
