@@ -102,7 +102,7 @@ func (b *Budget) config() budgetConfig {
 	case r > 0:
 		c.rate = math.Min(r, 1e9) * 1000
 	}
-	if m := b.MaxTokens; m > 0 {
+	if m := b.MaxTokens; m != 0 && !math.IsNaN(m) {
 		c.max = int64(math.Min(math.Max(m, 1), 1e12) * 1000)
 	}
 	return c

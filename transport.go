@@ -437,7 +437,7 @@ func (c *call) vet(d Details[*http.Response], w, _ time.Duration) (time.Duration
 	if !c.replayable(d.Err) {
 		return 0, ErrNotReplayable
 	}
-	if c.ra > c.t.maxRetryAfter() {
+	if c.t.MaxRetryAfter >= 0 && c.ra > c.t.maxRetryAfter() {
 		return 0, ErrRetryAfter
 	}
 	return w, ""

@@ -1,0 +1,728 @@
+package backoff_test
+
+// Fuzz tests of the engine's limits and of the Transport: random scripts
+// of outcomes run in a testing/synctest bubble (virtual time), and the
+// invariants that a caller, and a server under a retry storm, rely on are
+// checked after every call.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/f99b3bbb/backoff"
+	"github.com/f99b3bbb/backoff/jitter"
+	"github.com/f99b3bbb/backoff/strategy"
+)
+
+// fuzzInput reads a fuzz input as a stream of small choices; past its end
+// every choice is 0.
+type fuzzInput struct{ b []byte }
+
+func (in *fuzzInput) byte() byte {
+	if len(in.b) == 0 {
+		return 0
+	}
+	c := in.b[0]
+	in.b = in.b[1:]
+	return c
+}
+
+// pick returns one of the choices.
+func pick[T any](in *fuzzInput, choices ...T) T { return choices[int(in.byte())%len(choices)] }
+
+func (in *fuzzInput) empty() bool { return len(in.b) == 0 }
+
+// ---------------------------------------------------------------------------
+// The Transport.
+
+// fuzzOutcome is one scripted attempt of the fuzzed base transport.
+type fuzzOutcome struct {
+	status     int    // a response, or 0 for an error
+	err        string // reset, refused, eof, timeout, hang, fatal
+	latency    time.Duration
+	retryAfter string // "" for none; "date+N" for an HTTP date N seconds ahead
+	bodySize   int
+}
+
+func (o fuzzOutcome) String() string {
+	if o.status != 0 {
+		return fmt.Sprintf("%d(ra=%q,body=%d,after %v)", o.status, o.retryAfter, o.bodySize, o.latency)
+	}
+	return fmt.Sprintf("%s(after %v)", o.err, o.latency)
+}
+
+// fuzzAttempt records one attempt the base received.
+type fuzzAttempt struct {
+	outcome    fuzzOutcome
+	start, end time.Time
+	body       string        // the request body it was sent
+	notBefore  time.Time     // end + retryAfter
+	retryAfter time.Duration // the wait a 429 or 503 asks for
+	honoured   bool          // it has one, and the Transport must see it
+	tracked    *trackedReadCloser
+	idemHeader bool
+	err        error // what the base returned, if an error
+}
+
+// neverSent reports whether the attempt failed in a way that proves the
+// request was not sent: the connection was refused (not an attempt that
+// timed out, or was cancelled, before it could be refused).
+func (a *fuzzAttempt) neverSent() bool { return errors.Is(a.err, syscall.ECONNREFUSED) }
+
+// fuzzBase plays a script of outcomes, the last one repeated.
+type fuzzBase struct {
+	script         []fuzzOutcome
+	attemptTimeout time.Duration // the Transport's
+
+	mu       sync.Mutex
+	attempts []*fuzzAttempt
+}
+
+var errFuzzFatal = errors.New("fuzz: unsupported protocol scheme") // not retryable
+
+func (b *fuzzBase) RoundTrip(req *http.Request) (*http.Response, error) {
+	b.mu.Lock()
+	o := fuzzOutcome{status: 200}
+	if len(b.script) > 0 {
+		o = b.script[min(len(b.attempts), len(b.script)-1)]
+	}
+	a := &fuzzAttempt{outcome: o, start: time.Now()}
+	_, a.idemHeader = req.Header["Idempotency-Key"]
+	b.attempts = append(b.attempts, a)
+	b.mu.Unlock()
+
+	if req.Body != nil {
+		body, _ := io.ReadAll(req.Body)
+		req.Body.Close()
+		a.body = string(body)
+	}
+	defer func() { a.end = time.Now() }()
+	resp, err := b.play(req, a, o)
+	a.err = err
+	return resp, err
+}
+
+func (b *fuzzBase) play(req *http.Request, a *fuzzAttempt, o fuzzOutcome) (*http.Response, error) {
+	ctx := req.Context()
+	wait := func(d time.Duration) error {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if o.err == "hang" {
+		// Until the attempt's context ends, or a long TCP timeout.
+		if err := wait(30 * time.Second); err != nil {
+			return nil, err
+		}
+		return nil, &net.OpError{Op: "read", Net: "tcp", Err: timeoutErr{}}
+	}
+	if err := wait(o.latency); err != nil {
+		return nil, err
+	}
+	switch o.err {
+	case "reset":
+		return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	case "refused":
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	case "eof":
+		return nil, io.EOF
+	case "timeout":
+		return nil, &net.OpError{Op: "read", Net: "tcp", Err: timeoutErr{}}
+	case "fatal":
+		return nil, errFuzzFatal
+	}
+	h := http.Header{}
+	if ra := o.retryAfter; ra != "" {
+		if n, ok := strings.CutPrefix(ra, "date+"); ok {
+			secs, _ := strconv.Atoi(n)
+			ra = time.Now().Add(time.Duration(secs) * time.Second).UTC().Format(http.TimeFormat)
+		}
+		h.Set("Retry-After", ra)
+		// A response that comes back at the very instant the attempt times
+		// out is dropped as a timeout (its context is cancelled, so its
+		// body could not be read): its Retry-After is never seen.
+		timedOut := b.attemptTimeout > 0 && o.latency >= b.attemptTimeout
+		if d, ok := backoff.ParseRetryAfter(ra, time.Now()); ok && (o.status == 429 || o.status == 503) {
+			a.retryAfter = d
+			a.honoured = !timedOut
+			a.notBefore = time.Now().Add(d)
+		}
+	}
+	a.tracked = &trackedReadCloser{ReadCloser: io.NopCloser(bytes.NewReader(make([]byte, o.bodySize)))}
+	return &http.Response{
+		StatusCode: o.status, Status: fmt.Sprintf("%d %s", o.status, http.StatusText(o.status)),
+		Header: h, Body: a.tracked, ContentLength: int64(o.bodySize), Request: req,
+	}, nil
+}
+
+func FuzzTransport(f *testing.F) {
+	// config: tries, max time, attempt timeout, request, max Retry-After,
+	// wait, jitter, deadline, budget; then 3 bytes per outcome: kind,
+	// latency, extra (Retry-After and body size).
+	f.Add([]byte{2, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 3, 0, 0, 0})
+	f.Add([]byte{5, 2, 2, 1, 0, 1, 1, 0, 0, 7, 0, 0, 6, 5, 0, 0, 0, 0})
+	f.Add([]byte{5, 3, 2, 2, 1, 2, 2, 3, 0, 2, 10, 4, 2, 10, 6, 10, 30, 0})
+	f.Add([]byte{3, 1, 0, 4, 2, 0, 0, 0, 1, 5, 0, 2, 3, 0, 25})
+	f.Add([]byte{4, 0, 1, 5, 0, 3, 3, 5, 2, 10, 0, 0, 9, 40, 0, 11, 0, 0})
+	f.Add([]byte{6, 6, 3, 3, 3, 4, 0, 6, 0, 5, 200, 7, 5, 200, 14, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		synctest.Test(t, func(t *testing.T) { fuzzTransportOnce(t, data) })
+	})
+}
+
+func fuzzTransportOnce(t *testing.T, data []byte) {
+	in := &fuzzInput{b: data}
+	maxTries := 1 + int(in.byte())%6
+	maxTime := pick(in, 0, 0, time.Second, 2*time.Second, 3*time.Second, 5*time.Second, 10*time.Second)
+	attemptTimeout := pick(in, 0, 0, 500*time.Millisecond, time.Second, 3*time.Second)
+	kind := int(in.byte()) % 6
+	maxRetryAfter := pick(in, 0, -1, 2*time.Second, 30*time.Second)
+	wait := pick[strategy.Strategy](in, strategy.Constant{Interval: time.Second}, backoff.DefaultTransportWait,
+		strategy.Immediate, strategy.Sequence{time.Second, 2 * time.Second}, strategy.Decorrelated{Base: 100 * time.Millisecond, Max: 5 * time.Second})
+	jit := pick(in, jitter.None, jitter.Full, jitter.Equal, jitter.Upward(0.5))
+	deadline := pick(in, 0, 0, time.Second, 4*time.Second, 20*time.Second)
+	budget := pick(in, backoff.NoBudget, nil, &backoff.Budget{Ratio: -1, MinPerSecond: -1})
+	if budget != nil && budget != backoff.NoBudget {
+		budget = &backoff.Budget{Ratio: -1, MinPerSecond: -1} // a fresh, empty one
+	}
+	var script []fuzzOutcome
+	for !in.empty() && len(script) < 12 {
+		k, lat, extra := in.byte(), in.byte(), in.byte()
+		o := fuzzOutcome{latency: time.Duration(lat) * 25 * time.Millisecond}
+		switch k % 12 {
+		case 0, 1, 2, 3, 4, 5:
+			o.status = []int{200, 404, 429, 500, 501, 503}[k%12]
+		default:
+			o.err = []string{"reset", "refused", "eof", "timeout", "hang", "fatal"}[k%12-6]
+		}
+		o.retryAfter = []string{"", "0", "1", "3", "120", "soon", "date+2", "-1"}[extra%8]
+		o.bodySize = []int{0, 10, 1000, 70_000}[(extra>>3)%4]
+		script = append(script, o)
+	}
+
+	base := &fuzzBase{script: script, attemptTimeout: attemptTimeout}
+	tr := &backoff.Transport{
+		Base:           base,
+		Policy:         backoff.Policy[*http.Response]{Wait: wait, Jitter: jit, MaxTries: maxTries, MaxTime: maxTime},
+		AttemptTimeout: attemptTimeout,
+		MaxRetryAfter:  maxRetryAfter,
+		Budget:         budget,
+	}
+	var successes, giveUps, backoffs int
+	var reason backoff.Reason
+	var backoffDetails []backoff.Details[*http.Response]
+	var giveUp backoff.Details[*http.Response]
+	tr.Policy.OnSuccess = append(tr.Policy.OnSuccess, func(backoff.Details[*http.Response]) { successes++ })
+	tr.Policy.OnGiveUp = append(tr.Policy.OnGiveUp, func(d backoff.Details[*http.Response]) { giveUps++; reason = d.Reason; giveUp = d })
+	tr.Policy.OnBackoff = append(tr.Policy.OnBackoff, func(d backoff.Details[*http.Response]) {
+		backoffs++
+		backoffDetails = append(backoffDetails, d)
+	})
+
+	const payload = "fuzz payload"
+	ctx := context.Background()
+	if deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, deadline)
+		defer cancel()
+	}
+	var req *http.Request
+	idempotent := true
+	switch kind {
+	case 0: // GET
+		req, _ = http.NewRequestWithContext(ctx, "GET", "http://api.example.com/x", nil)
+	case 1: // POST without Idempotency-Key
+		req, _ = http.NewRequestWithContext(ctx, "POST", "http://api.example.com/x", strings.NewReader(payload))
+		idempotent = false
+	case 2: // POST with Idempotency-Key
+		req, _ = http.NewRequestWithContext(ctx, "POST", "http://api.example.com/x", strings.NewReader(payload))
+		req.Header.Set("Idempotency-Key", "k-1")
+	case 3: // PUT, a body without GetBody (buffered by the Transport)
+		req, _ = http.NewRequestWithContext(ctx, "PUT", "http://api.example.com/x", io.NopCloser(strings.NewReader(payload)))
+	case 4: // POST without key, body without GetBody
+		req, _ = http.NewRequestWithContext(ctx, "POST", "http://api.example.com/x", io.NopCloser(strings.NewReader(payload)))
+		idempotent = false
+	case 5: // GET declared not idempotent by its context
+		req, _ = http.NewRequestWithContext(backoff.WithIdempotent(ctx, false), "GET", "http://api.example.com/x", nil)
+		idempotent = false
+	}
+
+	start := time.Now()
+	resp, err := tr.RoundTrip(req)
+	total := time.Since(start)
+	atts := base.attempts
+	n := len(atts)
+	describe := func() string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "tries=%d maxTime=%v attemptTimeout=%v kind=%d maxRetryAfter=%v wait=%#v deadline=%v\n",
+			maxTries, maxTime, attemptTimeout, kind, maxRetryAfter, wait, deadline)
+		for i, a := range atts {
+			fmt.Fprintf(&b, "  attempt %d: %v at %v..%v\n", i+1, a.outcome, a.start.Sub(start), a.end.Sub(start))
+		}
+		fmt.Fprintf(&b, "  result: %v, %v after %v", resp != nil, err, total)
+		return b.String()
+	}
+
+	// Attempts never above the limit.
+	if n < 1 || n > maxTries {
+		t.Fatalf("%d attempts, MaxTries %d\n%s", n, maxTries, describe())
+	}
+	// Never a response and an error together, and always one of them.
+	if (resp == nil) == (err == nil) {
+		t.Fatalf("response %v and error %v\n%s", resp != nil, err, describe())
+	}
+	// Every discarded body closed; the returned one open, and the last.
+	for i, a := range atts {
+		if a.tracked == nil {
+			continue
+		}
+		returned := resp != nil && i == n-1
+		if a.tracked.closed.Load() == returned {
+			t.Errorf("attempt %d: body closed = %v, returned = %v\n%s", i+1, a.tracked.closed.Load(), returned, describe())
+		}
+	}
+	if resp != nil {
+		if atts[n-1].tracked == nil || resp.StatusCode != atts[n-1].outcome.status {
+			t.Fatalf("returned %d, not the last attempt's response\n%s", resp.StatusCode, describe())
+		}
+		if b, err := io.ReadAll(resp.Body); len(b) != atts[n-1].outcome.bodySize || err != nil {
+			t.Errorf("returned body: %d bytes, %v; want %d\n%s", len(b), err, atts[n-1].outcome.bodySize, describe())
+		}
+		resp.Body.Close()
+		if !atts[n-1].tracked.closed.Load() {
+			t.Errorf("closing the returned body did not reach the base's body")
+		}
+	}
+	// Total time at most MaxTime plus one attempt; no retry starts after
+	// MaxTime.
+	if maxTime > 0 {
+		last := atts[n-1].end.Sub(atts[n-1].start)
+		if total > maxTime+last {
+			t.Errorf("call took %v, over MaxTime %v + the last attempt's %v\n%s", total, maxTime, last, describe())
+		}
+		for i, a := range atts[1:] {
+			if a.start.Sub(start) > maxTime {
+				t.Errorf("attempt %d started at %v, after MaxTime\n%s", i+2, a.start.Sub(start), describe())
+			}
+		}
+	}
+	// No attempt starts at or after the caller's deadline.
+	if dl, ok := ctx.Deadline(); ok {
+		for i, a := range atts[1:] {
+			if !a.start.Before(dl) {
+				t.Errorf("attempt %d started at %v, at or after the deadline\n%s", i+2, a.start.Sub(start), describe())
+			}
+		}
+	}
+	for i := 1; i < n; i++ {
+		prev, a := atts[i-1], atts[i]
+		// Never a retry earlier than an honoured Retry-After.
+		if prev.honoured && maxRetryAfter >= 0 && a.start.Before(prev.notBefore) {
+			t.Errorf("attempt %d at %v, before the Retry-After of attempt %d (%v)\n%s",
+				i+1, a.start.Sub(start), i, prev.notBefore.Sub(start), describe())
+		}
+		// A request that is not idempotent is retried only after a
+		// failure that proves it was never sent.
+		if !idempotent && !prev.neverSent() {
+			t.Errorf("non-idempotent request retried after %v\n%s", prev.outcome, describe())
+		}
+		// Every attempt sends the whole body.
+		if req.Body != nil && a.body != payload {
+			t.Errorf("attempt %d sent %q\n%s", i+1, a.body, describe())
+		}
+	}
+	// Exactly one of success or give-up per call, unless an error was
+	// returned as it is (not retryable); one backoff per retry.
+	var e *backoff.Error
+	wantFinal := 0
+	if resp != nil || errors.As(err, &e) {
+		wantFinal = 1
+	}
+	if successes+giveUps != wantFinal || backoffs != n-1 && !(backoffs == n && e != nil && (e.Reason == backoff.ErrCanceled || e.Reason == backoff.ErrDeadline)) {
+		t.Errorf("%d successes, %d give-ups, %d backoffs for %d attempts and error %v\n%s", successes, giveUps, backoffs, n, err, describe())
+	}
+	for _, d := range backoffDetails {
+		// The Retry-After the Transport read is the one sent, and the next
+		// attempt comes no earlier.
+		a := atts[d.Tries-1]
+		if d.RetryAfter != 0 && (d.RetryAfter != a.retryAfter || d.Tries >= n || atts[d.Tries].start.Before(a.end.Add(d.RetryAfter))) {
+			t.Errorf("backoff after attempt %d: Retry-After %v, sent %v\n%s", d.Tries, d.RetryAfter, a.retryAfter, describe())
+		}
+		if d.Wait < 0 || maxTime > 0 && d.Wait > maxTime-d.Elapsed {
+			t.Errorf("backoff wait %v after %v\n%s", d.Wait, d.Elapsed, describe())
+		}
+		if d.RetryAfter > 0 && d.Wait < d.RetryAfter {
+			t.Errorf("backoff wait %v shorter than the Retry-After %v\n%s", d.Wait, d.RetryAfter, describe())
+		}
+	}
+	// A Retry-After over the cap ends the call at once, unless ignored.
+	limit := maxRetryAfter
+	if limit == 0 {
+		limit = backoff.DefaultMaxRetryAfter
+	}
+	// Every give-up has its cause: no retry is refused without one.
+	lastAtt := atts[n-1]
+	var justified bool
+	switch reason {
+	case "":
+		justified = true
+	case backoff.ErrMaxTries:
+		justified = n == maxTries
+	case backoff.ErrMaxTime:
+		justified = maxTime > 0 && lastAtt.end.Sub(start) >= maxTime
+	case backoff.ErrDeadline:
+		justified = deadline > 0
+	case backoff.ErrExhausted:
+		_, seq := wait.(strategy.Sequence)
+		justified = seq && n == 3
+	case backoff.ErrNotReplayable:
+		justified = !idempotent && !lastAtt.neverSent()
+	case backoff.ErrRetryAfter:
+		// The Retry-After the Transport read, as the event tells it: a
+		// response that came back at the very instant of an attempt
+		// timeout and of the caller's deadline is kept, and read.
+		ra := giveUp.RetryAfter
+		justified = ra > 0 && ra == lastAtt.retryAfter && maxRetryAfter >= 0 && (ra > limit || maxTime > 0 || deadline > 0)
+	case backoff.ErrBudget:
+		justified = budget != nil && budget != backoff.NoBudget
+	}
+	if !justified {
+		t.Errorf("gave up for %s without cause\n%s", reason, describe())
+	}
+	for i, a := range atts[:n-1] {
+		if a.honoured && maxRetryAfter >= 0 && a.retryAfter > limit {
+			t.Errorf("attempt %d retried despite a Retry-After of %v over the cap %v\n%s", i+1, a.retryAfter, limit, describe())
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// The engine.
+
+var (
+	errRetryable = errors.New("fuzz: retryable")
+	errFatal     = errors.New("fuzz: fatal")   // RetryOn refuses it
+	errGiveUpNow = errors.New("fuzz: give up") // GiveUp accepts it
+)
+
+// fuzzDuration returns a duration for a strategy field, good or bad.
+func fuzzDuration(in *fuzzInput) time.Duration {
+	return pick(in, 0, time.Millisecond, 100*time.Millisecond, time.Second, 3*time.Second, time.Minute,
+		-time.Second, math.MaxInt64, math.MinInt64)
+}
+
+// fuzzFactor returns a float64 for a strategy field, good or bad.
+func fuzzFactor(in *fuzzInput) float64 {
+	return pick(in, 0, 0.5, 1, 2, 3, 1e300, -1, math.NaN(), math.Inf(1), math.Inf(-1))
+}
+
+// fuzzStrategy builds a strategy from the input, with any configuration,
+// bad ones included: the engine must stay within its limits whatever the
+// strategy's fields.
+func fuzzStrategy(in *fuzzInput, depth int) strategy.Strategy {
+	switch in.byte() % 11 {
+	case 0:
+		return nil // the default
+	case 1:
+		return strategy.Expo{Base: fuzzFactor(in), Factor: fuzzDuration(in), Max: fuzzDuration(in)}
+	case 2:
+		return strategy.Fibo{Unit: fuzzDuration(in), Max: fuzzDuration(in)}
+	case 3:
+		return strategy.Constant{Interval: fuzzDuration(in)}
+	case 4:
+		q := make(strategy.Sequence, in.byte()%5)
+		for i := range q {
+			q[i] = fuzzDuration(in)
+		}
+		return q
+	case 5:
+		return strategy.Decay{Initial: fuzzDuration(in), Factor: fuzzFactor(in), Min: fuzzDuration(in)}
+	case 6:
+		return strategy.Linear{Initial: fuzzDuration(in), Step: fuzzDuration(in), Max: fuzzDuration(in)}
+	case 7:
+		return strategy.Decorrelated{Base: fuzzDuration(in), Max: fuzzDuration(in)}
+	case 8:
+		if depth > 2 {
+			return strategy.Immediate
+		}
+		return strategy.Capped{Strategy: fuzzStrategy(in, depth+1), Max: fuzzDuration(in)}
+	case 9:
+		if depth > 2 {
+			return strategy.Immediate
+		}
+		floor := fuzzDuration(in)
+		return strategy.Runtime{
+			Value:    func(any, error) (time.Duration, bool) { return floor, floor != 0 },
+			Fallback: fuzzStrategy(in, depth+1),
+			AsFloor:  in.byte()%2 == 0,
+		}
+	}
+	return strategy.Immediate
+}
+
+func FuzzPolicyLimits(f *testing.F) {
+	// config: tries, max time, jitter, context, GiveUp, value mode, NoErrorOnGiveUp,
+	// strategy…; then 2 bytes per attempt: outcome, duration.
+	f.Add([]byte{3, 0, 0, 0, 0, 0, 0, 3, 3, 1, 10, 1, 10, 0, 0})
+	f.Add([]byte{0, 2, 1, 1, 0, 0, 0, 1, 3, 3, 0, 1, 20, 1, 20, 1, 20, 1, 20, 0, 0})
+	f.Add([]byte{1, 3, 2, 2, 1, 0, 0, 4, 3, 3, 4, 3, 1, 1, 1, 1, 1, 1, 1, 1})
+	f.Add([]byte{7, 4, 3, 3, 0, 1, 1, 7, 3, 1, 3, 0, 3, 3, 1, 1, 1, 1, 1, 1})
+	f.Add([]byte{7, 1, 4, 4, 1, 0, 0, 9, 3, 1, 3, 1, 2, 40, 1, 1, 5, 1, 4, 1})
+	f.Add([]byte{2, 5, 0, 5, 0, 0, 1, 8, 1, 7, 2, 3, 3, 1, 200, 1, 200, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		synctest.Test(t, func(t *testing.T) { fuzzPolicyOnce(t, data) })
+	})
+}
+
+// fuzzCall is one attempt of the fuzzed operation.
+type fuzzCall struct {
+	outcome    byte
+	start, end time.Time
+}
+
+func fuzzPolicyOnce(t *testing.T, data []byte) {
+	in := &fuzzInput{b: data}
+	maxTries := pick(in, 0, 1, 2, 3, 5, 8, backoff.Unlimited, math.MinInt, math.MaxInt)
+	maxTime := pick(in, 0, 0, time.Second, 5*time.Second, time.Minute, -time.Second, math.MaxInt64, math.MinInt64)
+	jit := pick(in, nil, jitter.None, jitter.Full, jitter.Equal, jitter.Random, jitter.Upward(0.5), jitter.Upward(1e300))
+	ctxMode := in.byte() % 6 // none, deadline, cancel, both, deadline passed, cancelled
+	ctxAt := time.Duration(in.byte()) * 100 * time.Millisecond
+	withGiveUp := in.byte()%2 == 1
+	valueMode := in.byte()%2 == 1
+	noError := in.byte()%4 == 3
+	wait := fuzzStrategy(in, 0)
+	type step struct {
+		outcome  byte // 0 success, 1 retryable error, 2 fatal error, 3 give-up error, 4 retried value
+		duration time.Duration
+		ignores  bool // ignores the context
+	}
+	var script []step
+	for !in.empty() && len(script) < 30 {
+		o, d := in.byte(), in.byte()
+		script = append(script, step{outcome: o % 5, duration: time.Duration(d%128) * 50 * time.Millisecond, ignores: o&0x80 != 0})
+	}
+
+	p := &backoff.Policy[int]{
+		Wait:            wait,
+		Jitter:          jit,
+		MaxTries:        maxTries,
+		MaxTime:         maxTime,
+		NoErrorOnGiveUp: noError,
+		RetryOn:         func(err error) bool { return !errors.Is(err, errFatal) },
+	}
+	if withGiveUp {
+		p.GiveUp = func(err error) bool { return errors.Is(err, errGiveUpNow) }
+	}
+	if valueMode {
+		p.RetryIf = func(v int) bool { return v == 0 }
+	}
+	var successes, giveUps int
+	var giveUp backoff.Details[int]
+	type backoffEvent struct {
+		at time.Time
+		d  backoff.Details[int]
+	}
+	var backoffs []backoffEvent
+	p.OnSuccess = append(p.OnSuccess, func(backoff.Details[int]) { successes++ })
+	p.OnGiveUp = append(p.OnGiveUp, func(d backoff.Details[int]) { giveUps++; giveUp = d })
+	p.OnBackoff = append(p.OnBackoff, func(d backoff.Details[int]) { backoffs = append(backoffs, backoffEvent{time.Now(), d}) })
+
+	ctx := context.Background()
+	var cancel context.CancelFunc
+	switch ctxMode {
+	case 1:
+		ctx, cancel = context.WithTimeout(ctx, ctxAt)
+	case 2:
+		ctx, cancel = context.WithCancel(ctx)
+		stop := time.AfterFunc(ctxAt, cancel)
+		defer stop.Stop()
+	case 3:
+		ctx, cancel = context.WithTimeout(ctx, ctxAt+time.Second)
+		stop := time.AfterFunc(ctxAt, cancel)
+		defer stop.Stop()
+	case 4:
+		ctx, cancel = context.WithTimeout(ctx, -time.Second)
+	case 5:
+		ctx, cancel = context.WithCancel(ctx)
+		cancel()
+	}
+	if cancel != nil {
+		defer cancel()
+	}
+
+	var calls []fuzzCall
+	op := func(ctx context.Context) (int, error) {
+		s := step{outcome: 0}
+		if len(calls) < len(script) {
+			s = script[len(calls)]
+		}
+		calls = append(calls, fuzzCall{outcome: s.outcome, start: time.Now()})
+		defer func() { calls[len(calls)-1].end = time.Now() }()
+		if s.duration > 0 {
+			timer := time.NewTimer(s.duration)
+			defer timer.Stop()
+			if s.ignores {
+				<-timer.C
+			} else {
+				select {
+				case <-timer.C:
+				case <-ctx.Done():
+					return 0, ctx.Err()
+				}
+			}
+		}
+		switch s.outcome {
+		case 1:
+			return 0, errRetryable
+		case 2:
+			return 0, errFatal
+		case 3:
+			return 0, errGiveUpNow
+		case 4:
+			if valueMode {
+				return 0, nil // retried by RetryIf
+			}
+			return 0, errRetryable
+		}
+		return 1, nil
+	}
+
+	start := time.Now()
+	v, err := p.Do(ctx, op)
+	total := time.Since(start)
+	n := len(calls)
+	describe := func() string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "tries=%d maxTime=%v ctx=%d@%v giveUp=%v value=%v noError=%v wait=%#v\n",
+			maxTries, maxTime, ctxMode, ctxAt, withGiveUp, valueMode, noError, wait)
+		for i, c := range calls {
+			fmt.Fprintf(&b, "  attempt %d: outcome %d at %v..%v\n", i+1, c.outcome, c.start.Sub(start), c.end.Sub(start))
+		}
+		for _, e := range backoffs {
+			fmt.Fprintf(&b, "  backoff after %d at %v: wait %v\n", e.d.Tries, e.at.Sub(start), e.d.Wait)
+		}
+		fmt.Fprintf(&b, "  result: %d, %v after %v (%d successes, %d give-ups)", v, err, total, successes, giveUps)
+		return b.String()
+	}
+
+	// Tries within MaxTries (0 means the default, negative unlimited).
+	limit := maxTries
+	if limit == 0 {
+		limit = backoff.DefaultMaxTries
+	}
+	if n < 1 || limit > 0 && n > limit {
+		t.Fatalf("%d attempts, MaxTries %d\n%s", n, maxTries, describe())
+	}
+	if maxTime < 0 && n > 1 {
+		t.Errorf("negative MaxTime, %d attempts; want the first failure to give up\n%s", n, describe())
+	}
+	if q, ok := wait.(strategy.Sequence); ok && n > len(q)+1 {
+		t.Errorf("%d attempts with a Sequence of %d waits\n%s", n, len(q), describe())
+	}
+	// Total time within MaxTime plus one attempt; no retry after MaxTime.
+	if maxTime > 0 {
+		last := calls[n-1].end.Sub(calls[n-1].start)
+		if maxTime <= math.MaxInt64-last && total > maxTime+last {
+			t.Errorf("call took %v, over MaxTime %v + the last attempt's %v\n%s", total, maxTime, last, describe())
+		}
+		for i, c := range calls[1:] {
+			if c.start.Sub(start) > maxTime {
+				t.Errorf("attempt %d started at %v, after MaxTime\n%s", i+2, c.start.Sub(start), describe())
+			}
+		}
+	}
+	// No wait that ends after the deadline; waits never negative.
+	dl, hasDeadline := ctx.Deadline()
+	for _, e := range backoffs {
+		if e.d.Wait < 0 {
+			t.Errorf("negative wait %v\n%s", e.d.Wait, describe())
+		}
+		if hasDeadline && !e.at.Add(e.d.Wait).Before(dl) {
+			t.Errorf("a wait of %v at %v ends at or after the deadline %v\n%s", e.d.Wait, e.at.Sub(start), dl.Sub(start), describe())
+		}
+		if maxTime > 0 && e.d.Wait > maxTime-e.d.Elapsed {
+			t.Errorf("a wait of %v after %v ends after MaxTime\n%s", e.d.Wait, e.d.Elapsed, describe())
+		}
+	}
+	// Exactly one of success or give-up, unless a non-retryable error was
+	// returned as it is.
+	last := calls[n-1]
+	fatal := err != nil && !errors.As(err, new(*backoff.Error)) && giveUps == 0
+	switch {
+	case fatal:
+		if successes+giveUps != 0 || !(errors.Is(err, errFatal) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			t.Errorf("non-retryable error %v with %d events\n%s", err, successes+giveUps, describe())
+		}
+	case successes+giveUps != 1:
+		t.Errorf("%d successes and %d give-ups in one call\n%s", successes, giveUps, describe())
+	case successes == 1:
+		if v != 1 || err != nil || last.outcome != 0 {
+			t.Errorf("success event, but Do = %d, %v\n%s", v, err, describe())
+		}
+	default: // gave up
+		var e *backoff.Error
+		switch {
+		case noError && giveUp.Reason != backoff.ErrCanceled && giveUp.Reason != backoff.ErrDeadline:
+			if err != nil {
+				t.Errorf("NoErrorOnGiveUp, but Do returned %v\n%s", err, describe())
+			}
+		case !errors.As(err, &e) || e.Reason != giveUp.Reason || e.Tries != n || !errors.Is(err, giveUp.Reason):
+			t.Errorf("give-up event %s after %d tries, but Do returned %v\n%s", giveUp.Reason, n, err, describe())
+		}
+	}
+	// Every give-up has its cause.
+	if giveUps == 1 {
+		var justified bool
+		switch giveUp.Reason {
+		case backoff.ErrMaxTries:
+			justified = limit > 0 && n == limit
+		case backoff.ErrMaxTime:
+			justified = maxTime < 0 || maxTime > 0 && last.end.Sub(start) >= maxTime
+		case backoff.ErrDeadline:
+			justified = hasDeadline
+		case backoff.ErrCanceled:
+			justified = ctxMode == 2 || ctxMode == 3 || ctxMode == 5
+		case backoff.ErrGiveUp:
+			justified = withGiveUp && last.outcome == 3
+		case backoff.ErrRetryAfter:
+			// The engine's own rule for any strategy.Floorer: a floor
+			// that does not fit in the time left ends the call.
+			if f, ok := wait.(strategy.Floorer); ok {
+				floor, ok := f.Floor(strategy.State{Retry: n, Err: giveUp.Err})
+				justified = ok && floor > 0 && (maxTime > 0 || hasDeadline)
+			}
+		case backoff.ErrExhausted:
+			w := wait
+			if w == nil {
+				w = strategy.Expo{}
+			}
+			_, more := w.Next(strategy.State{Retry: n, Err: giveUp.Err})
+			justified = !more
+		}
+		if !justified {
+			t.Errorf("gave up for %s without cause\n%s", giveUp.Reason, describe())
+		}
+	}
+	// One backoff per retry, plus one for a wait cut short by the context.
+	if len(backoffs) != n-1 && !(len(backoffs) == n && giveUps == 1 && (giveUp.Reason == backoff.ErrCanceled || giveUp.Reason == backoff.ErrDeadline)) {
+		t.Errorf("%d backoffs for %d attempts\n%s", len(backoffs), n, describe())
+	}
+}
