@@ -2,6 +2,7 @@ package backoff
 
 import (
 	"context"
+	"errors"
 	"hash/maphash"
 	"math"
 	"sync"
@@ -45,23 +46,40 @@ const budgetReserve = 10
 // takes no lock. A Budget must not be copied after first use.
 type Budget struct {
 	// Ratio is the number of retries earned by each request sent. 0 means
-	// DefaultBudgetRatio; a negative value earns none (only MinPerSecond
-	// then allows retries).
+	// DefaultBudgetRatio; a negative value or NaN earns none (only
+	// MinPerSecond then allows retries); values above 1e6 count as 1e6.
 	Ratio float64
 
 	// MinPerSecond is the rate, in retries per second, at which retries are
 	// allowed whatever the traffic. 0 means DefaultBudgetMinPerSecond; a
-	// negative value allows none.
+	// negative value or NaN allows none; values above 1e9 count as 1e9.
 	MinPerSecond float64
 
-	// MaxTokens bounds the retries a host's bucket can save up. 0 means
-	// DefaultBudgetMaxTokens; values below 1 are raised to 1.
+	// MaxTokens bounds the retries a host's bucket can save up. 0 or NaN
+	// means DefaultBudgetMaxTokens; values below 1 are raised to 1 and
+	// values above 1e12 lowered to 1e12.
 	MaxTokens float64
 
 	off    bool // NoBudget
 	once   sync.Once
 	seed   maphash.Seed
 	shards [budgetShards]budgetShard
+}
+
+// Validate reports an error for a field that is NaN or infinite. Such a
+// Budget still works, with the normalisations its fields document;
+// Validate lets a program refuse bad configuration when it is read.
+func (b *Budget) Validate() error {
+	var errs []error
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"Ratio", b.Ratio}, {"MinPerSecond", b.MinPerSecond}, {"MaxTokens", b.MaxTokens}} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			errs = append(errs, &ConfigError{Field: "Budget." + f.name, Value: f.v, Msg: "must be a finite number"})
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // NoBudget is a Budget that allows every retry. Set Transport.Budget to it

@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -403,22 +402,6 @@ func TestTransportBadConfig(t *testing.T) {
 			b := &fakeBase{steps: []step{busy}}
 			return &backoff.Transport{Base: b, Policy: backoff.Policy[*http.Response]{MaxTime: 3 * s, Jitter: func(time.Duration, float64) time.Duration { return maxDur }}}, b
 		}, "GET", "", 2, 503, backoff.ErrMaxTime},
-		{"AttemptHeader with odd characters", func() (*backoff.Transport, *fakeBase) {
-			b := &fakeBase{steps: []step{busy, okStep}}
-			return &backoff.Transport{Base: b, AttemptHeader: "x-attempt ü"}, b
-		}, "GET", "", 2, 200, ""},
-		{"Budget all NaN: no tokens, no retry", func() (*backoff.Transport, *fakeBase) {
-			b := &fakeBase{steps: []step{busy, okStep}}
-			return &backoff.Transport{Base: b, Budget: &backoff.Budget{Ratio: math.NaN(), MinPerSecond: math.NaN(), MaxTokens: math.NaN()}}, b
-		}, "GET", "", 1, 503, backoff.ErrBudget},
-		{"Budget all +Inf", func() (*backoff.Transport, *fakeBase) {
-			b := &fakeBase{steps: []step{busy, okStep}}
-			return &backoff.Transport{Base: b, Budget: &backoff.Budget{Ratio: math.Inf(1), MinPerSecond: math.Inf(1), MaxTokens: math.Inf(1)}}, b
-		}, "GET", "", 2, 200, ""},
-		{"Budget all -Inf", func() (*backoff.Transport, *fakeBase) {
-			b := &fakeBase{steps: []step{busy, okStep}}
-			return &backoff.Transport{Base: b, Budget: &backoff.Budget{Ratio: math.Inf(-1), MinPerSecond: math.Inf(-1), MaxTokens: math.Inf(-1)}}, b
-		}, "GET", "", 1, 503, backoff.ErrBudget},
 		{"Budget 1e300", func() (*backoff.Transport, *fakeBase) {
 			b := &fakeBase{steps: []step{busy, okStep}}
 			return &backoff.Transport{Base: b, Budget: &backoff.Budget{Ratio: 1e300, MinPerSecond: 1e300, MaxTokens: 1e300}}, b
@@ -541,7 +524,7 @@ func TestMalformedResponseHeaders(t *testing.T) {
 		{"Retry-After digit then NUL", http.Header{"Retry-After": {"3\x00"}}, 503, ignored},
 		{"Retry-After fullwidth digit", http.Header{"Retry-After": {"３"}}, 503, ignored},
 		{"Retry-After Arabic-Indic digit", http.Header{"Retry-After": {"٣"}}, 503, ignored},
-		{"Retry-After non-breaking space (trimmed)", http.Header{"Retry-After": {"3\u00a0"}}, 503, 3 * s},
+		{"Retry-After non-breaking space (not optional white space: ignored)", http.Header{"Retry-After": {"3\u00a0"}}, 503, 0},
 		{"Retry-After invalid UTF-8", http.Header{"Retry-After": {"\xff\xfe"}}, 503, ignored},
 		{"Retry-After overflowing", http.Header{"Retry-After": {"99999999999999999999"}}, 503, ignored},
 		{"Retry-After one past the largest", http.Header{"Retry-After": {"9223372037"}}, 503, ignored},
@@ -616,27 +599,47 @@ func TestMalformedResponseHeaders(t *testing.T) {
 	}
 }
 
-func TestTransportInvalidAttemptHeader(t *testing.T) {
-	// Transport.Validate does not check AttemptHeader: a name that is not
-	// a valid header field name fails every request, with net/http's own
-	// error, before anything is sent. Nothing is injected, nothing panics.
-	srv := newRawServer(t, http1(func(n int, _ *http.Request, c net.Conn) bool {
-		respond(c, 200, "ok")
-		return true
-	}))
-	tr, tb := faultTransport(t, nil)
-	tr.AttemptHeader = "X-Attempt\r\nInjected: 1"
-	if err := tr.Validate(); err != nil {
-		t.Logf("Validate() = %v", err)
+func TestTransportInvalidConfigRefused(t *testing.T) {
+	// Configuration that Validate refuses fails every request with that
+	// error, before anything is sent; the request body is closed.
+	tests := []struct {
+		name  string
+		tr    func(base http.RoundTripper) *backoff.Transport
+		field string
+	}{
+		{"AttemptHeader with CRLF", func(b http.RoundTripper) *backoff.Transport {
+			return &backoff.Transport{Base: b, AttemptHeader: "X-Attempt\r\nInjected: 1"}
+		}, "Transport.AttemptHeader"},
+		{"AttemptHeader with odd characters", func(b http.RoundTripper) *backoff.Transport {
+			return &backoff.Transport{Base: b, AttemptHeader: "x-attempt ü"}
+		}, "Transport.AttemptHeader"},
+		{"Budget all NaN", func(b http.RoundTripper) *backoff.Transport {
+			return &backoff.Transport{Base: b, Budget: &backoff.Budget{Ratio: math.NaN(), MinPerSecond: math.NaN(), MaxTokens: math.NaN()}}
+		}, "Budget.Ratio"},
+		{"Budget all +Inf", func(b http.RoundTripper) *backoff.Transport {
+			return &backoff.Transport{Base: b, Budget: &backoff.Budget{Ratio: math.Inf(1), MinPerSecond: math.Inf(1), MaxTokens: math.Inf(1)}}
+		}, "Budget.MaxTokens"},
+		{"Budget all -Inf", func(b http.RoundTripper) *backoff.Transport {
+			return &backoff.Transport{Base: b, Budget: &backoff.Budget{Ratio: math.Inf(-1), MinPerSecond: math.Inf(-1), MaxTokens: math.Inf(-1)}}
+		}, "Budget.MinPerSecond"},
 	}
-	resp, err := tr.RoundTrip(newRequest(t, context.Background(), "GET", srv.URL(), ""))
-	if resp != nil {
-		resp.Body.Close()
-	}
-	if resp != nil || err == nil || !strings.Contains(err.Error(), "invalid header field name") {
-		t.Errorf("RoundTrip = %v, %v; want net/http's invalid header error", resp, err)
-	}
-	if srv.requests.Load() != 0 || tb.attempts.Load() != 1 {
-		t.Errorf("server saw %d requests, base %d attempts; want 0, 1", srv.requests.Load(), tb.attempts.Load())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := &fakeBase{steps: []step{{status: 200}}}
+			tr := tt.tr(base)
+			verr := tr.Validate()
+			if verr == nil || !strings.Contains(verr.Error(), tt.field) {
+				t.Fatalf("Validate() = %v; want an error naming %s", verr, tt.field)
+			}
+			body := &closeCounter{Reader: strings.NewReader("x")}
+			req, _ := http.NewRequest("PUT", "http://api.example.com/", body)
+			resp, err := tr.RoundTrip(req)
+			if resp != nil || err == nil || err.Error() != verr.Error() {
+				t.Errorf("RoundTrip = %v, %v; want the Validate error", resp, err)
+			}
+			if len(base.sent) != 0 || body.closed.Load() != 1 {
+				t.Errorf("%d attempts, body closed %d times; want none sent, body closed", len(base.sent), body.closed.Load())
+			}
+		})
 	}
 }

@@ -17,8 +17,10 @@ import (
 // caller why a call ended.
 type Reason string
 
-// The reasons a call gives up. The engine uses the first six; the HTTP
-// [Transport] adds the last three.
+// The reasons a call gives up. The engine uses the first six, and
+// ErrRetryAfter when a server-given wait (a strategy.Floorer's floor) does
+// not fit in the time left; the HTTP [Transport] adds ErrRetryAfter for a
+// Retry-After over its cap, ErrNotReplayable and ErrBudget.
 const (
 	ErrMaxTries      Reason = "max_tries"      // the attempt limit was reached
 	ErrMaxTime       Reason = "max_time"       // the call's time limit was reached

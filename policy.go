@@ -48,9 +48,10 @@ const Unlimited = -1
 //   - otherwise the call is retried, unless one of these holds, checked in
 //     this order, which ends it with the OnGiveUp handlers and an [*Error]
 //     with that [Reason]: GiveUp (ErrGiveUp), MaxTries (ErrMaxTries),
-//     MaxTime (ErrMaxTime), the strategy ran out (ErrExhausted), the wait
-//     would end after the context's deadline (ErrDeadline), the context is
-//     done (ErrCanceled or ErrDeadline).
+//     MaxTime (ErrMaxTime), the strategy ran out (ErrExhausted), a
+//     server-given wait does not fit in the time left (ErrRetryAfter), the
+//     wait would end after the context's deadline (ErrDeadline), the
+//     context is done (ErrCanceled or ErrDeadline).
 //
 // The wait before a retry is computed in a fixed order: the Wait strategy's
 // value, capped by the strategy itself (strategy.Capped or a Max field),
@@ -97,7 +98,8 @@ type Policy[T any] struct {
 	Wait strategy.Strategy
 
 	// Jitter spreads each wait after the strategy (and its cap). Nil means
-	// jitter.Full, as in Python; jitter.None disables jitter.
+	// jitter.Full, as in Python; jitter.None disables jitter. A negative
+	// result is used as 0.
 	Jitter jitter.Func
 
 	// MaxTries is the maximum number of attempts, the first included.
@@ -138,7 +140,8 @@ type Policy[T any] struct {
 	// once before every wait, OnGiveUp once when a call gives up. A call that
 	// returns a non-retryable error fires none of them. Handlers must not
 	// block and must not keep the Details' Value past their return; a
-	// panicking handler ends the call by panicking in the caller.
+	// panicking handler ends the call by panicking in the caller. Nil
+	// entries are skipped.
 	OnSuccess []Handler[T]
 	OnBackoff []Handler[T]
 	OnGiveUp  []Handler[T]
@@ -166,6 +169,15 @@ type Policy[T any] struct {
 
 // Handler is an event handler. See [Policy.OnSuccess].
 type Handler[T any] func(Details[T])
+
+// fire calls the handlers hs in order, skipping nil ones.
+func fire[T any](hs []Handler[T], d Details[T]) {
+	for _, h := range hs {
+		if h != nil {
+			h(d)
+		}
+	}
+}
 
 // Details describes one event of one call. The same fields serve the three
 // events; those that do not apply are zero.
@@ -426,13 +438,9 @@ func run[T any, C caller[T]](ctx context.Context, p *Policy[T], c C) (T, error) 
 			if len(p.OnAttempt) > 0 || verdict == succeed && len(p.OnSuccess) > 0 {
 				d := Details[T]{Name: name, Tries: tries, Elapsed: monotonic() - start, Value: v, Err: err, Final: true}
 				d = c.describe(d)
-				for _, h := range p.OnAttempt {
-					h(d)
-				}
+				fire(p.OnAttempt, d)
 				if verdict == succeed {
-					for _, h := range p.OnSuccess {
-						h(d)
-					}
+					fire(p.OnSuccess, d)
 				}
 			}
 			return v, err
@@ -460,20 +468,14 @@ func run[T any, C caller[T]](ctx context.Context, p *Policy[T], c C) (T, error) 
 		}
 		if reason != "" {
 			d.Final, d.Reason = true, reason
-			for _, h := range p.OnAttempt {
-				h(d)
-			}
+			fire(p.OnAttempt, d)
 			return p.giveUp(ctx, d, reason, nil)
 		}
 
 		d.Wait = w
-		for _, h := range p.OnAttempt {
-			h(d)
-		}
+		fire(p.OnAttempt, d)
 		p.logBackoff(ctx, &d)
-		for _, h := range p.OnBackoff {
-			h(d)
-		}
+		fire(p.OnBackoff, d)
 		c.discard(v)
 		if err := sleep(ctx, w); err != nil {
 			d.Wait, d.Final = 0, true
@@ -582,9 +584,7 @@ func (p *Policy[T]) giveUp(ctx context.Context, d Details[T], reason Reason, cau
 		cause = context.Cause(ctx)
 	}
 	p.logGiveUp(ctx, &d)
-	for _, h := range p.OnGiveUp {
-		h(d)
-	}
+	fire(p.OnGiveUp, d)
 	if p.NoErrorOnGiveUp && reason != ErrCanceled && reason != ErrDeadline {
 		if d.Err != nil {
 			var zero T
@@ -626,6 +626,11 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-done:
 		return context.Cause(ctx)
 	case <-t.C:
+		// Both may be ready: select picks at random, and no attempt may
+		// start once the context is done.
+		if done != nil && ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
 		return nil
 	}
 }

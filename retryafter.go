@@ -19,7 +19,7 @@ import (
 // It returns false, to be ignored, for an empty, negative or malformed value
 // and for one too large for a time.Duration.
 func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
-	value = strings.TrimSpace(value)
+	value = strings.Trim(value, " \t") // optional white space: SP and HTAB
 	if value == "" {
 		return 0, false
 	}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -183,10 +185,34 @@ func requestOptionsFrom(ctx context.Context) requestOptions {
 	return o
 }
 
-// Validate reports whether the Transport's configuration is valid. A
-// Transport that is not valid fails every request with this error.
+// Validate reports whether the Transport's configuration is valid: its
+// Policy, its Budget, and AttemptHeader, which must be a valid header name.
+// A Transport that is not valid fails every request with this error,
+// without sending it.
 func (t *Transport) Validate() error {
-	return t.Policy.Validate()
+	var errs []error
+	errs = append(errs, t.Policy.Validate())
+	if t.Budget != nil {
+		errs = append(errs, t.Budget.Validate())
+	}
+	if h := t.AttemptHeader; h != "" && !validHeaderName(h) {
+		errs = append(errs, &ConfigError{Field: "Transport.AttemptHeader", Value: fmt.Sprintf("%q", h), Msg: "must be a header field name (RFC 9110 token)"})
+	}
+	return errors.Join(errs...)
+}
+
+// validHeaderName reports whether s is an RFC 9110 token.
+func validHeaderName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 func (t *Transport) init() {
@@ -313,6 +339,7 @@ type call struct {
 func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 	c.n++
 	c.resp, c.ra = nil, 0
+	parent := ctx
 	var cancel context.CancelCauseFunc
 	var timer *time.Timer
 	if d := c.t.AttemptTimeout; d > 0 {
@@ -338,12 +365,18 @@ func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 	if timer != nil {
 		fired := !timer.Stop()
 		switch {
-		case fired && c.req.Context().Err() == nil:
+		case fired:
 			if resp != nil {
 				resp.Body.Close()
 				resp = nil
 			}
-			err = &attemptTimeoutError{err: err}
+			if parent.Err() != nil {
+				// The caller's context ended too: that is what the
+				// caller must see, not the attempt's timeout.
+				err = context.Cause(parent)
+			} else {
+				err = &attemptTimeoutError{err: err}
+			}
 			cancel(nil)
 		case err != nil:
 			cancel(nil)
@@ -367,6 +400,7 @@ func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 func (c *call) request(ctx context.Context) (*http.Request, error) {
 	req := c.req
 	var body io.ReadCloser
+	var getBody func() (io.ReadCloser, error)
 	switch {
 	case req.Body == nil || req.Body == http.NoBody:
 	case req.GetBody != nil:
@@ -382,6 +416,7 @@ func (c *call) request(ctx context.Context) (*http.Request, error) {
 	case c.n == 1:
 		c.body = &bodyRecorder{rc: req.Body, limit: c.t.bufferLimit()}
 		body = c.body
+		getBody = c.body.getBody // lets net/http resend it too (HTTP/2)
 	default:
 		body = io.NopCloser(bytes.NewReader(c.body.bytes()))
 	}
@@ -392,6 +427,9 @@ func (c *call) request(ctx context.Context) (*http.Request, error) {
 	r := req.WithContext(ctx)
 	if body != nil {
 		r.Body = body
+	}
+	if getBody != nil {
+		r.GetBody = getBody
 	}
 	if header != "" {
 		r.Header = req.Header.Clone()
@@ -584,6 +622,19 @@ func (b *bodyRecorder) complete() bool {
 	defer b.mu.Unlock()
 	return !b.over
 }
+
+// getBody is the GetBody of the first attempt's request: a copy of the
+// body once it has been read whole within the limit. net/http calls it to
+// send the request again on a new connection (an HTTP/2 stream refused, a
+// connection lost before the request was written).
+func (b *bodyRecorder) getBody() (io.ReadCloser, error) {
+	if !b.complete() {
+		return nil, errBodyNotKept
+	}
+	return io.NopCloser(bytes.NewReader(b.bytes())), nil
+}
+
+var errBodyNotKept = errors.New("backoff: request body not kept: it was not read whole within the Transport's BufferLimit")
 
 func (b *bodyRecorder) bytes() []byte {
 	b.mu.Lock()
