@@ -64,6 +64,12 @@ type Budget struct {
 	once   sync.Once
 	seed   maphash.Seed
 	shards [budgetShards]budgetShard
+	last   atomic.Pointer[hostBucket] // the bucket used last: most clients talk to one host
+}
+
+type hostBucket struct {
+	host string
+	b    *bucket
 }
 
 // Validate reports an error for a field that is NaN or infinite. Such a
@@ -128,6 +134,16 @@ func (b *Budget) config() budgetConfig {
 
 // bucket returns host's bucket, creating it when needed.
 func (b *Budget) bucket(host string) *bucket {
+	if last := b.last.Load(); last != nil && last.host == host {
+		return last.b
+	}
+	k := b.lookup(host)
+	b.last.Store(&hostBucket{host: host, b: k})
+	return k
+}
+
+// lookup returns host's bucket from the shards, creating it when needed.
+func (b *Budget) lookup(host string) *bucket {
 	b.once.Do(func() { b.seed = maphash.MakeSeed() })
 	s := &b.shards[maphash.String(b.seed, host)%budgetShards]
 	s.mu.RLock()
@@ -240,11 +256,16 @@ func (b *Budget) Range(f func(host string, tokens float64) bool) {
 // so a Transport under a Transport needs nothing; a [Policy] marks the
 // contexts it passes to its operation when its Exclusive field is set.
 func Retrying(ctx context.Context) context.Context {
-	if IsRetrying(ctx) {
+	switch {
+	case ctx == context.Background():
+		return retryingBackground // the common case, without an allocation
+	case IsRetrying(ctx):
 		return ctx
 	}
 	return context.WithValue(ctx, retryingKey{}, true)
 }
+
+var retryingBackground = context.WithValue(context.Background(), retryingKey{}, true)
 
 // IsRetrying reports whether ctx carries the mark of [Retrying].
 func IsRetrying(ctx context.Context) bool {
