@@ -43,8 +43,8 @@ const Unlimited = -1
 //
 //   - success (no error and RetryIf, if set, says no): the OnSuccess
 //     handlers run and the result is returned;
-//   - an error that RetryOn does not accept: it is returned as it is, with
-//     no handler called;
+//   - an error that RetryOn does not accept: it is returned as it is; no
+//     event handler runs but OnAttempt;
 //   - otherwise the call is retried, unless one of these holds, checked in
 //     this order, which ends it with the OnGiveUp handlers and an [*Error]
 //     with that [Reason]: GiveUp (ErrGiveUp), MaxTries (ErrMaxTries),
@@ -55,7 +55,10 @@ const Unlimited = -1
 //
 // The wait before a retry is computed in a fixed order: the Wait strategy's
 // value, capped by the strategy itself (strategy.Capped or a Max field),
-// then Jitter, then clamped to the time left under MaxTime. The OnBackoff
+// then Jitter, then, when the strategy reports a server-given wait (a
+// [strategy.Floorer], such as strategy.Runtime with AsFloor), raised to
+// that floor and spread upward by up to [FloorSpread], then clamped to the
+// time left under MaxTime. The OnBackoff
 // handlers then run with that wait, and the call sleeps; cancelling the
 // context during the sleep ends the call at once with the context's cause
 // (ErrCanceled, OnGiveUp handlers run).
@@ -72,7 +75,7 @@ type Policy[T any] struct {
 	// RetryOn reports whether an error returned by an attempt is retried
 	// (Python's on_exception and its exception classes). [Is], [As] and
 	// [AnyOf] build the common cases. An error it rejects is returned to the
-	// caller at once, untouched, with no handler called.
+	// caller at once, untouched, with no event (OnAttempt still runs).
 	//
 	// If RetryOn is nil, every error is retried, unless RetryIf is set: a
 	// Policy with RetryIf and no RetryOn retries on values only and returns
