@@ -619,6 +619,12 @@ func TestTransportInvalidConfigRefused(t *testing.T) {
 		{"Budget all +Inf", func(b http.RoundTripper) *backoff.Transport {
 			return &backoff.Transport{Base: b, Budget: &backoff.Budget{Ratio: math.Inf(1), MinPerSecond: math.Inf(1), MaxTokens: math.Inf(1)}}
 		}, "Budget.MaxTokens"},
+		{"Policy.RetryOn set", func(b http.RoundTripper) *backoff.Transport {
+			return &backoff.Transport{Base: b, Policy: backoff.Policy[*http.Response]{RetryOn: backoff.Is(io.EOF)}}
+		}, "Transport.Policy.RetryOn/RetryIf"},
+		{"Policy.RetryIf set", func(b http.RoundTripper) *backoff.Transport {
+			return &backoff.Transport{Base: b, Policy: backoff.Policy[*http.Response]{RetryIf: func(*http.Response) bool { return true }}}
+		}, "Transport.Policy.RetryOn/RetryIf"},
 		{"Budget all -Inf", func(b http.RoundTripper) *backoff.Transport {
 			return &backoff.Transport{Base: b, Budget: &backoff.Budget{Ratio: math.Inf(-1), MinPerSecond: math.Inf(-1), MaxTokens: math.Inf(-1)}}
 		}, "Budget.MinPerSecond"},

@@ -106,8 +106,9 @@ type Transport struct {
 	Base http.RoundTripper
 
 	// Policy is the engine's configuration: limits, wait strategy, jitter,
-	// handlers and logger. Its RetryOn and RetryIf are not used: Classify
-	// decides. A nil Policy.Wait means DefaultTransportWait.
+	// GiveUp, handlers and logger. A nil Policy.Wait means
+	// DefaultTransportWait. Its RetryOn and RetryIf must be nil (Validate
+	// refuses them): Classify decides what is retried.
 	Policy Policy[*http.Response]
 
 	// Classify reports whether an attempt failed in a way worth retrying. If
@@ -186,12 +187,16 @@ func requestOptionsFrom(ctx context.Context) requestOptions {
 }
 
 // Validate reports whether the Transport's configuration is valid: its
-// Policy, its Budget, and AttemptHeader, which must be a valid header name.
+// Policy (whose RetryOn and RetryIf must be nil), its Budget, and
+// AttemptHeader, which must be a valid header name.
 // A Transport that is not valid fails every request with this error,
 // without sending it.
 func (t *Transport) Validate() error {
 	var errs []error
 	errs = append(errs, t.Policy.Validate())
+	if t.Policy.RetryOn != nil || t.Policy.RetryIf != nil {
+		errs = append(errs, &ConfigError{Field: "Transport.Policy.RetryOn/RetryIf", Value: "set", Msg: "must be nil: a Transport decides with Classify"})
+	}
 	if t.Budget != nil {
 		errs = append(errs, t.Budget.Validate())
 	}
