@@ -53,8 +53,9 @@ var DefaultTransportWait strategy.Strategy = strategy.Expo{Factor: 250 * time.Mi
 //
 // # Attempts
 //
-// Every attempt sends a copy of the caller's request, which is never
-// modified; the request body is closed in every case. A response that will
+// The caller's request is never modified: an attempt that needs another
+// context, body or header sends a shallow copy, and one that needs none
+// sends the request as it is; the request body is closed in every case. A response that will
 // be retried is drained (up to DrainLimit) and closed, so that its
 // connection returns to the pool. When the Transport gives up, it returns
 // the last response, unread, with a nil error, as a plain http.Client would
