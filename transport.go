@@ -98,6 +98,16 @@ var DefaultTransportWait strategy.Strategy = strategy.Expo{Factor: 250 * time.Mi
 // [Details] set. Log lines hold the method, the host and the status, never
 // the URL's path, query or user info, nor any header.
 //
+// # Panics
+//
+// A panic in a hook (the Policy's handlers, GiveUp, MaxTriesFunc,
+// MaxTimeFunc, Wait, Jitter and the Logger's handler; Classify;
+// Idempotent; the request's GetBody) or in Base reaches the caller of
+// RoundTrip with its own value, after the Transport has closed what it
+// holds: the response it has not returned (closed, not drained), the
+// attempt's context, and the request body when no call of Base has taken
+// charge of it.
+//
 // A Transport is safe for concurrent use by multiple goroutines. Its fields
 // must not be changed after its first use.
 type Transport struct {
@@ -282,7 +292,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	c := callPool.Get().(*call)
 	*c = call{t: t, req: req}
+	returned := false
+	defer func() {
+		if !returned {
+			// A hook or the Base panicked (or called runtime.Goexit):
+			// close what the call holds and let the panic go on, with
+			// its own value and stack. c is not recycled.
+			c.abort()
+		}
+	}()
 	resp, err := run(req.Context(), p, c)
+	returned = true
 	*c = call{}
 	callPool.Put(c)
 	if resp != nil {
@@ -340,6 +360,31 @@ type call struct {
 	body *bodyRecorder // records a body without GetBody, if any
 	resp *http.Response
 	ra   time.Duration // the last response's Retry-After, if honoured
+
+	// What the current attempt holds while it runs, for abort.
+	out    *http.Request // the request being sent, during Base.RoundTrip
+	cancel context.CancelCauseFunc
+	timer  *time.Timer
+}
+
+// abort releases what the call holds when a hook or the Base panics: the
+// request body when no attempt was sent, the body of the request that the
+// Base was sending, the current attempt's context, and the response the
+// engine holds, which has not been returned to the caller.
+func (c *call) abort() {
+	if c.n == 0 {
+		closeBody(c.req)
+	}
+	if c.out != nil {
+		closeBody(c.out)
+	}
+	if c.cancel != nil {
+		c.timer.Stop()
+		c.cancel(nil)
+	}
+	if c.resp != nil {
+		c.resp.Body.Close()
+	}
 }
 
 func (c *call) attempt(ctx context.Context) (*http.Response, error) {
@@ -351,16 +396,23 @@ func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 	if d := c.t.AttemptTimeout; d > 0 {
 		ctx, cancel = context.WithCancelCause(ctx)
 		timer = time.AfterFunc(d, func() { cancel(errAttemptTimeout) })
+		c.cancel, c.timer = cancel, timer
 	}
 	r, err := c.request(ctx)
 	if err != nil {
 		if cancel != nil {
+			c.cancel, c.timer = nil, nil
 			timer.Stop()
 			cancel(nil)
 		}
 		return nil, err
 	}
+	c.out = r
 	resp, err := c.t.base.RoundTrip(r)
+	c.out = nil
+	// From here on, the attempt's context is released below or by the
+	// response's body.
+	c.cancel, c.timer = nil, nil
 	if resp != nil && err != nil { // a base that breaks the contract
 		resp.Body.Close()
 		resp = nil
@@ -511,6 +563,7 @@ func (c *call) discard(resp *http.Response) {
 		io.CopyN(io.Discard, resp.Body, limit)
 	}
 	resp.Body.Close()
+	c.resp = nil // closed: abort must not close it again
 }
 
 // replayable reports whether the request may be sent again after an
