@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,9 +143,21 @@ type Transport struct {
 	MaxRetryAfter time.Duration
 
 	// BufferLimit is how many bytes of a request body without GetBody are
-	// kept, as it is sent, to send it again. A larger body commits the
-	// request to its first attempt. 0 means DefaultBufferLimit; a negative
-	// value keeps nothing, so such a request gets one attempt.
+	// kept, as it is sent, to send it again. A larger body, or one whose
+	// ContentLength is larger, commits the request to its first attempt.
+	// 0 means DefaultBufferLimit; a negative value keeps nothing, so such
+	// a request gets one attempt.
+	//
+	// The body is kept whole once it was read to io.EOF or, when the
+	// request's ContentLength is positive, once that many bytes were read.
+	// Unless nothing can be kept (a negative BufferLimit, a ContentLength
+	// over it), each attempt is sent with a GetBody over the kept body,
+	// which a RoundTripper below the Transport (or net/http, to send the
+	// request again on a new connection) may call at any time: on the
+	// first attempt, before the body was read whole, it reads the rest of
+	// it ahead, and the attempt's body then returns those bytes first. It
+	// fails, saying why, if the body is over BufferLimit, was closed before
+	// it was read whole, or could not be read.
 	BufferLimit int64
 
 	// DrainLimit is how many bytes of a discarded response's body are read
@@ -469,14 +482,17 @@ func (c *call) request(ctx context.Context) (*http.Request, error) {
 			}
 			body = b
 		}
-	case c.t.bufferLimit() < 0:
-		// One attempt only: replayable refuses any retry.
+	case c.t.bufferLimit() < 0 || req.ContentLength > c.t.bufferLimit():
+		// One attempt only (nothing is kept): replayable refuses any retry.
 	case c.n == 1:
-		c.body = &bodyRecorder{rc: req.Body, limit: c.t.bufferLimit()}
+		c.body = &bodyRecorder{rc: req.Body, limit: c.t.bufferLimit(), size: req.ContentLength}
 		body = c.body
-		getBody = c.body.getBody // lets net/http resend it too (HTTP/2)
+		// Lets a layer below read the body ahead (to sign it), and net/http
+		// resend it (HTTP/2).
+		getBody = c.body.getBody
 	default:
 		body = io.NopCloser(bytes.NewReader(c.body.bytes()))
+		getBody = c.body.getBody
 	}
 	header := c.t.AttemptHeader
 	if body == nil && header == "" && ctx == req.Context() {
@@ -642,58 +658,186 @@ func (b *cancelOnClose) Close() error {
 // bodyRecorder passes a request body through to the first attempt and keeps
 // what it reads, up to a limit, so that later attempts can send it again.
 // The base transport may read it from another goroutine, even after its
-// RoundTrip has returned.
+// RoundTrip has returned, while the call inspects what was kept.
+//
+// rmu serialises the reads of the original body (by Read and by getBody);
+// mu guards the state, and is never held while the original body is read,
+// so that complete and bytes never wait for a read that blocks.
 type bodyRecorder struct {
 	rc    io.ReadCloser
 	limit int64
+	size  int64 // the request's ContentLength; 0 or -1 if unknown
 
-	mu   sync.Mutex
-	buf  []byte
-	over bool // more than limit bytes were read
-	eof  atomic.Bool
+	rmu sync.Mutex
+
+	mu     sync.Mutex
+	buf    []byte // what was read from rc, while !over
+	ahead  []byte // bytes getBody read from rc that Read has not yet returned
+	over   bool   // more than limit bytes were read
+	eof    bool   // rc returned io.EOF
+	err    error  // rc's read error, or an invalid count it returned
+	closed bool
 }
 
 func (b *bodyRecorder) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
+	b.rmu.Lock()
+	defer b.rmu.Unlock()
 	b.mu.Lock()
-	if !b.over {
-		if int64(len(b.buf)+n) > b.limit {
-			b.over, b.buf = true, nil
-		} else {
-			b.buf = append(b.buf, p[:n]...)
-		}
+	if len(b.ahead) > 0 {
+		// Read ahead by getBody: serve it first.
+		n := copy(p, b.ahead)
+		b.ahead = b.ahead[n:]
+		b.mu.Unlock()
+		return n, nil
+	}
+	switch {
+	case b.err != nil:
+		err := b.err
+		b.mu.Unlock()
+		return 0, err
+	case b.eof:
+		b.mu.Unlock()
+		return 0, io.EOF
 	}
 	b.mu.Unlock()
-	if err == io.EOF {
-		b.eof.Store(true)
+
+	n, err := b.rc.Read(p)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n < 0 || n > len(p) {
+		b.err = invalidCountError(n, len(p))
+		b.buf = nil
+		return 0, b.err
+	}
+	b.keep(p[:n])
+	switch {
+	case err == io.EOF:
+		b.eof = true
+	case err != nil:
+		b.err = err
 	}
 	return n, err
 }
 
-func (b *bodyRecorder) Close() error { return b.rc.Close() }
-
-// complete reports whether the whole body was read and kept.
-func (b *bodyRecorder) complete() bool {
-	if !b.eof.Load() {
-		return false
+// keep appends p to what is kept, or drops it all once over the limit. It
+// requires b.mu.
+func (b *bodyRecorder) keep(p []byte) {
+	if b.over {
+		return
 	}
+	if int64(len(b.buf))+int64(len(p)) > b.limit {
+		b.over, b.buf = true, nil
+		return
+	}
+	b.buf = append(b.buf, p...)
+}
+
+func invalidCountError(n, size int) error {
+	return fmt.Errorf("backoff: request body's Read returned an invalid count %d for a %d-byte buffer", n, size)
+}
+
+func (b *bodyRecorder) Close() error {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	return b.rc.Close()
+}
+
+// complete reports whether the whole body was read and kept: up to io.EOF,
+// or up to the request's ContentLength, which net/http may send without
+// making the read that returns io.EOF.
+func (b *bodyRecorder) complete() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return !b.over
+	return b.whole()
 }
 
-// getBody is the GetBody of the first attempt's request: a copy of the
-// body once it has been read whole within the limit. net/http calls it to
-// send the request again on a new connection (an HTTP/2 stream refused, a
-// connection lost before the request was written).
-func (b *bodyRecorder) getBody() (io.ReadCloser, error) {
-	if !b.complete() {
-		return nil, errBodyNotKept
+// whole is complete with b.mu held.
+func (b *bodyRecorder) whole() bool {
+	if b.over || b.err != nil {
+		return false
 	}
-	return io.NopCloser(bytes.NewReader(b.bytes())), nil
+	return b.eof || b.size > 0 && int64(len(b.buf)) == b.size
 }
 
-var errBodyNotKept = errors.New("backoff: request body not kept: it was not read whole within the Transport's BufferLimit")
+// getBody is the GetBody of the first attempt's request, offered unless
+// its ContentLength is over the limit. It returns a copy of the body; if
+// the body has not yet been read whole, it first reads the rest of it (up
+// to the limit, or to its ContentLength), which the recorder's own Read
+// then returns before reading on. It fails if the body is over the limit,
+// was closed before it was read whole, or could not be read. A layer below
+// the Transport may call it before sending the body (to sign it, say), and
+// net/http calls it to send the request again on a new connection (an
+// HTTP/2 stream refused, a connection lost before the request was written).
+func (b *bodyRecorder) getBody() (io.ReadCloser, error) {
+	b.mu.Lock()
+	if b.whole() {
+		// Kept already: no need to wait for a read of the first attempt
+		// that may still be blocked (on an io.EOF that comes late).
+		defer b.mu.Unlock()
+		return io.NopCloser(bytes.NewReader(b.buf)), nil
+	}
+	b.mu.Unlock()
+	b.rmu.Lock()
+	defer b.rmu.Unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for !b.whole() {
+		switch {
+		case b.over:
+			return nil, fmt.Errorf("backoff: request body not kept: it is over the Transport's BufferLimit of %d bytes", b.limit)
+		case b.err != nil:
+			return nil, fmt.Errorf("backoff: request body not kept: reading it failed: %w", b.err)
+		case b.closed:
+			return nil, errBodyClosed
+		}
+		b.readAhead()
+	}
+	return io.NopCloser(bytes.NewReader(b.buf)), nil
+}
+
+var errBodyClosed = errors.New("backoff: request body not kept: it was closed before it was read whole")
+
+// readAhead reads the original body once into b.buf (growing it as
+// needed, never past the limit by more than a byte, nor past the
+// ContentLength) and records what comes of it. The bytes read are also
+// added to b.ahead, for Read to return. It requires b.rmu and b.mu, and
+// releases b.mu while it reads: holding b.rmu, it is the only writer of
+// b.buf, and it reads into b.buf's spare capacity, which no copy handed
+// out covers.
+func (b *bodyRecorder) readAhead() {
+	want := b.limit + 1 - int64(len(b.buf)) // at most one byte over
+	if b.size > 0 {
+		want = min(want, b.size-int64(len(b.buf)))
+	}
+	if want <= 0 {
+		want = 1 // a body longer than its ContentLength
+	}
+	want = min(want, 32<<10)
+	start := len(b.buf) - len(b.ahead)
+	b.buf = slices.Grow(b.buf, int(want))
+	p := b.buf[len(b.buf) : len(b.buf)+int(want)]
+	b.mu.Unlock()
+	n, err := b.rc.Read(p)
+	b.mu.Lock()
+	if n < 0 || n > len(p) {
+		b.err = invalidCountError(n, len(p))
+		return
+	}
+	b.buf = b.buf[:len(b.buf)+n]
+	b.ahead = b.buf[start:]
+	if int64(len(b.buf)) > b.limit {
+		// Over the limit: stop keeping, but the bytes read ahead are
+		// still the first attempt's to send.
+		b.over, b.buf = true, nil
+	}
+	switch {
+	case err == io.EOF:
+		b.eof = true
+	case err != nil:
+		b.err = err
+	}
+}
 
 func (b *bodyRecorder) bytes() []byte {
 	b.mu.Lock()
