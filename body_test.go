@@ -1,9 +1,9 @@
 package backoff_test
 
 // Request bodies: what the Transport does with a body that has no GetBody
-// (it keeps it as it is sent, and gives the first attempt a GetBody over
-// what it keeps), with a GetBody that fails, and with a body that breaks
-// the io.Reader contract.
+// (it keeps it as it is sent, and gives the attempts a GetBody over what
+// it keeps), with a GetBody that fails, and with a body that breaks the
+// io.Reader contract.
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -477,3 +478,62 @@ func TestBodyCompleteAtContentLengthNetHTTP(t *testing.T) {
 		})
 	}
 }
+
+func TestBodyGetBodyFailsOnRetry(t *testing.T) {
+	boom := &errBodyOpen{err: syscall.ECONNRESET} // transient by its type
+	tests := []struct {
+		name    string
+		getBody func() (io.ReadCloser, error)
+		want    string
+		is      error
+		closed  bool // GetBody returned a body along with its error
+	}{
+		{"nil body, nil error", func() (io.ReadCloser, error) { return nil, nil }, "nil body", nil, false},
+		{"error", func() (io.ReadCloser, error) { return nil, boom }, "GetBody", boom, false},
+		{"body and error", func() (io.ReadCloser, error) { return boom, boom }, "GetBody", boom, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				boom.closed.Store(false)
+				base := &fakeBase{steps: []step{{status: 503}, {status: 200, body: "ok"}}}
+				tr := newTransport(base)
+				var rec recorder[*http.Response]
+				rec.attach(&tr.Policy)
+				req, _ := http.NewRequest("PUT", "http://api.example.com/", strings.NewReader("payload"))
+				var calls int
+				req.GetBody = func() (io.ReadCloser, error) { calls++; return tt.getBody() }
+				resp, err := tr.RoundTrip(req)
+				if resp != nil {
+					resp.Body.Close()
+					t.Fatalf("RoundTrip = %d, %v; want an error (events %s)", resp.StatusCode, err, rec.String())
+				}
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("RoundTrip error = %v; want one about %q", err, tt.want)
+				}
+				if tt.is != nil && !errors.Is(err, tt.is) {
+					t.Errorf("RoundTrip error = %v; want it to wrap %v", err, tt.is)
+				}
+				if calls != 1 || len(base.sent) != 1 {
+					t.Errorf("GetBody called %d times, %d attempts reached the base; want 1 and 1 (events %s)", calls, len(base.sent), rec.String())
+				}
+				if tt.closed && !boom.closed.Load() {
+					t.Errorf("the body GetBody returned with its error was not closed")
+				}
+				base.checkBodies(t, nil)
+			})
+		})
+	}
+}
+
+// errBodyOpen is an error that is also a body, to check that a body
+// returned with an error is closed.
+type errBodyOpen struct {
+	err    error
+	closed atomic.Bool
+}
+
+func (e *errBodyOpen) Error() string              { return "cannot reopen the body: " + e.err.Error() }
+func (e *errBodyOpen) Unwrap() error              { return e.err }
+func (e *errBodyOpen) Read(p []byte) (int, error) { return 0, io.EOF }
+func (e *errBodyOpen) Close() error               { e.closed.Store(true); return nil }

@@ -71,6 +71,11 @@ var DefaultTransportWait strategy.Strategy = strategy.Expo{Factor: 250 * time.Mi
 // (no body, GetBody, or a body fully kept within BufferLimit). Otherwise the
 // Transport gives up with ErrNotReplayable.
 //
+// A request's GetBody is called for each attempt after the first; if it
+// fails, or returns a nil body, the call ends at once with that error
+// (whatever Classify says), without sending the attempt, and a body
+// returned along with an error is closed.
+//
 // # Retry-After
 //
 // The wait a 429 or 503 response asks for in Retry-After (seconds or an
@@ -378,6 +383,10 @@ type call struct {
 	out    *http.Request // the request being sent, during Base.RoundTrip
 	cancel context.CancelCauseFunc
 	timer  *time.Timer
+
+	// bodyFailed is set when the request's GetBody failed, which ends the
+	// call with that error.
+	bodyFailed bool
 }
 
 // abort releases what the call holds when a hook or the Base panics: the
@@ -477,8 +486,12 @@ func (c *call) request(ctx context.Context) (*http.Request, error) {
 	case req.GetBody != nil:
 		if c.n > 1 {
 			b, err := req.GetBody()
-			if err != nil {
-				return nil, err
+			if err != nil || b == nil {
+				if b != nil {
+					b.Close()
+				}
+				c.bodyFailed = true
+				return nil, &getBodyError{err: err}
 			}
 			body = b
 		}
@@ -516,6 +529,11 @@ func (c *call) request(ctx context.Context) (*http.Request, error) {
 }
 
 func (c *call) decide(_ *Policy[*http.Response], resp *http.Response, err error) verdict {
+	if c.bodyFailed {
+		// The request's GetBody failed: nothing was sent, and sending
+		// again would need it to work. Not for Classify to decide.
+		return fail
+	}
 	classify := c.t.Classify
 	if classify == nil {
 		classify = DefaultClassify
@@ -626,6 +644,19 @@ func (t *Transport) maxRetryAfter() time.Duration {
 	}
 	return t.MaxRetryAfter
 }
+
+// getBodyError is the error of an attempt whose request body could not be
+// had again from the request's GetBody.
+type getBodyError struct{ err error }
+
+func (e *getBodyError) Error() string {
+	if e.err == nil {
+		return "backoff: request GetBody returned a nil body and a nil error"
+	}
+	return "backoff: request GetBody failed: " + e.err.Error()
+}
+
+func (e *getBodyError) Unwrap() error { return e.err }
 
 var errAttemptTimeout = errors.New("backoff: attempt timed out waiting for the response headers")
 
