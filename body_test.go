@@ -537,3 +537,31 @@ func (e *errBodyOpen) Error() string              { return "cannot reopen the bo
 func (e *errBodyOpen) Unwrap() error              { return e.err }
 func (e *errBodyOpen) Read(p []byte) (int, error) { return 0, io.EOF }
 func (e *errBodyOpen) Close() error               { e.closed.Store(true); return nil }
+
+func BenchmarkTransportBody(b *testing.B) {
+	// A first-try success with a body that has no GetBody: the Transport
+	// keeps it as it is sent.
+	payload := bytes.Repeat([]byte("x"), 4096)
+	base := rtFunc(func(r *http.Request) (*http.Response, error) {
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+	})
+	for _, length := range []int64{int64(len(payload)), 0} {
+		b.Run("ContentLength="+strconv.FormatInt(length, 10), func(b *testing.B) {
+			tr := &backoff.Transport{Base: base}
+			body := &closeCounter{}
+			req, _ := http.NewRequest("PUT", "http://api.example.com/", body)
+			b.ReportAllocs()
+			for b.Loop() {
+				body.Reader = bytes.NewReader(payload)
+				req.ContentLength = length
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+		})
+	}
+}
