@@ -16,8 +16,13 @@ import (
 // has one (so that a skewed local clock does not matter) and the local time
 // otherwise. A date in the past asks for no wait: it returns 0, true.
 //
-// It returns false, to be ignored, for an empty, negative or malformed value
-// and for one too large for a time.Duration.
+// A value too large for a time.Duration (more than about 292 years, in
+// seconds or as a date) saturates: it returns math.MaxInt64 (the largest
+// time.Duration), true, so that a caller treats it as longer than any cap
+// rather than ignoring it.
+//
+// It returns false, to be ignored, for an empty, negative or malformed
+// value.
 func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 	value = strings.Trim(value, " \t") // optional white space: SP and HTAB
 	if value == "" {
@@ -37,26 +42,27 @@ func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 	if d <= 0 {
 		return 0, true
 	}
-	if d == math.MaxInt64 {
-		return 0, false
-	}
 	return d, true
 }
 
-// parseDeltaSeconds parses 1*DIGIT, refusing any value whose duration would
-// not fit a time.Duration.
+// parseDeltaSeconds parses 1*DIGIT as seconds, saturating at the largest
+// time.Duration for a value whose duration would not fit one.
 func parseDeltaSeconds(s string) (time.Duration, bool) {
 	const maxSeconds = math.MaxInt64 / int64(time.Second)
 	var n int64
+	over := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
-		if n > maxSeconds {
-			return 0, false
+		if !over {
+			n = n*10 + int64(c-'0') // n <= maxSeconds before: no overflow
+			over = n > maxSeconds
 		}
+	}
+	if over {
+		return math.MaxInt64, true
 	}
 	return time.Duration(n) * time.Second, true
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -142,9 +143,10 @@ type Transport struct {
 	// returned. Zero or negative means no per-attempt timeout.
 	AttemptTimeout time.Duration
 
-	// MaxRetryAfter is the longest Retry-After honoured; a longer one ends
-	// the call at once, with its response. 0 means DefaultMaxRetryAfter; a
-	// negative value ignores Retry-After altogether.
+	// MaxRetryAfter is the longest Retry-After honoured; a longer one,
+	// however large (one too large for a time.Duration included), ends the
+	// call at once with ErrRetryAfter and returns its response. 0 means
+	// DefaultMaxRetryAfter; a negative value ignores Retry-After altogether.
 	MaxRetryAfter time.Duration
 
 	// BufferLimit is how many bytes of a request body without GetBody are
@@ -567,7 +569,8 @@ func (c *call) vet(d Details[*http.Response], w, _ time.Duration) (time.Duration
 	if !c.replayable(d.Err) {
 		return 0, ErrNotReplayable
 	}
-	if c.t.MaxRetryAfter >= 0 && c.ra > c.t.maxRetryAfter() {
+	// A saturated Retry-After (see ParseRetryAfter) is longer than any cap.
+	if c.t.MaxRetryAfter >= 0 && (c.ra > c.t.maxRetryAfter() || c.ra == math.MaxInt64) {
 		return 0, ErrRetryAfter
 	}
 	return w, ""

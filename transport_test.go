@@ -466,7 +466,7 @@ func TestTransportRetryAfter(t *testing.T) {
 		{name: "garbage", status: 503, retryAfter: func(time.Time) string { return "soon" }},
 		{name: "negative", status: 503, retryAfter: func(time.Time) string { return "-5" }},
 		{name: "fraction", status: 503, retryAfter: func(time.Time) string { return "1.5" }},
-		{name: "overflowing", status: 503, retryAfter: func(time.Time) string { return "99999999999999999999999" }},
+		{name: "overflowing", status: 503, retryAfter: func(time.Time) string { return "99999999999999999999999" }, wantReason: backoff.ErrRetryAfter},
 		{name: "huge", status: 503, retryAfter: func(time.Time) string { return "86400" }, wantReason: backoff.ErrRetryAfter},
 		{name: "over the cap", status: 503, retryAfter: func(time.Time) string { return "61" }, wantReason: backoff.ErrRetryAfter},
 		{name: "at the cap", status: 503, retryAfter: func(time.Time) string { return "60" }, wantWait: 60 * time.Second},
@@ -915,8 +915,14 @@ func FuzzParseRetryAfter(f *testing.F) {
 		if d < 0 {
 			t.Errorf("ParseRetryAfter(%q) = %v, a negative wait", s, d)
 		}
-		if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil && n >= 0 && time.Duration(n)*time.Second != d {
-			t.Errorf("ParseRetryAfter(%q) = %v, want %ds", s, d, n)
+		if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil && n >= 0 {
+			want := maxDur // saturated
+			if n <= int64(maxDur/time.Second) {
+				want = time.Duration(n) * time.Second
+			}
+			if d != want {
+				t.Errorf("ParseRetryAfter(%q) = %v, want %v", s, d, want)
+			}
 		}
 	})
 }
@@ -936,15 +942,15 @@ func TestParseRetryAfter(t *testing.T) {
 		{"Wed Oct 21 07:28:00 2015", 28 * time.Minute, true},
 		{"Wed, 21 Oct 2015 06:00:00 GMT", 0, true}, // in the past: no wait
 		{"9223372036", 9223372036 * time.Second, true},
-		{"9223372037", 0, false}, // overflows time.Duration
-		{"99999999999999999999", 0, false},
+		{"9223372037", maxDur, true}, // saturates
+		{"99999999999999999999", maxDur, true},
 		{"-1", 0, false},
 		{"1.5", 0, false},
 		{"+5", 0, false},
 		{"5s", 0, false},
 		{"", 0, false},
 		{"soon", 0, false},
-		{"Fri, 31 Dec 9999 23:59:59 GMT", 0, false}, // beyond time.Duration
+		{"Fri, 31 Dec 9999 23:59:59 GMT", maxDur, true}, // saturates
 	}
 	for _, tt := range tests {
 		d, ok := backoff.ParseRetryAfter(tt.in, now)
