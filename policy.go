@@ -57,8 +57,13 @@ const Unlimited = -1
 // value, capped by the strategy itself (strategy.Capped or a Max field),
 // then Jitter, then, when the strategy reports a server-given wait (a
 // [strategy.Floorer], such as strategy.Runtime with AsFloor), raised to
-// that floor and spread upward by up to [FloorSpread], then clamped to the
-// time left under MaxTime. The OnBackoff
+// that floor, then clamped to the time left under MaxTime. A jittered wait
+// below the floor (or one that does not fit in the time left) is replaced
+// by the floor lengthened by [FloorSpread]·|floor − Jitter(floor, u)| for a
+// random u, by at most FloorSpread·floor: with jitter.None the wait is the
+// floor exactly, with jitter.Full it is uniform in [floor,
+// floor·(1+FloorSpread)]. The spread never goes past MaxTime or the
+// context's deadline. The OnBackoff
 // handlers then run with that wait, and the call sleeps; cancelling the
 // context during the sleep ends the call at once with the context's cause
 // (ErrCanceled, OnGiveUp handlers run).
@@ -530,18 +535,21 @@ func nextWait[T any, C caller[T]](ctx context.Context, wait strategy.Strategy, j
 		return 0, 0, reason
 	}
 
-	// A server-given wait is a floor: never shorter, spread upward only.
+	// A server-given wait is a floor: never shorter, spread upward only,
+	// and within the time left.
 	if f, ok := wait.(strategy.Floorer); ok {
 		if floor, ok := f.Floor(s); ok && floor > 0 {
-			if left >= 0 && floor > left || hasDeadline && floor >= until {
+			hi := time.Duration(math.MaxInt64)
+			if maxTime > 0 {
+				hi = maxTime - elapsed
+			}
+			if hasDeadline {
+				hi = min(hi, until-1) // the wait must end before the deadline
+			}
+			if floor > hi {
 				return 0, 0, ErrRetryAfter
 			}
-			if w < floor {
-				w = spreadUp(floor, rand.Float64())
-			}
-			if left >= 0 && w > left {
-				w = floor
-			}
+			w = floorWait(w, floor, hi, hi, FloorSpread, jit)
 		}
 	}
 
@@ -557,17 +565,39 @@ func nextWait[T any, C caller[T]](ctx context.Context, wait strategy.Strategy, j
 	return w, raw, ""
 }
 
-// FloorSpread is the largest fraction by which the engine lengthens a
-// server-given wait (a strategy.Floorer's floor, such as Retry-After) to
-// spread clients that were told the same time: the wait slept is uniform in
-// [floor, floor·(1+FloorSpread)].
+// FloorSpread is the default largest fraction by which a server-given wait
+// (a floor) is lengthened, to spread clients that were told the same time:
+// the fraction the engine uses for a [strategy.Floorer]'s floor, and the
+// zero value of [Transport.RetryAfterSpread].
+//
+// The share of it used is drawn from the Policy's Jitter, so that a Policy
+// without jitter waits for the floor exactly: see [Policy].
 const FloorSpread = 0.2
 
-// spreadUp returns floor lengthened by u·FloorSpread of itself, saturating.
-func spreadUp(floor time.Duration, u float64) time.Duration {
-	extra := float64(floor) * FloorSpread * u
-	if extra >= float64(math.MaxInt64-floor) {
-		return math.MaxInt64
+// floorWait returns the wait for a computed wait w and a server-given
+// floor (0 < floor <= timeHi): w itself when it is within [floor, timeHi],
+// else floor spread upward, never beyond min(timeHi, capHi).
+func floorWait(w, floor, timeHi, capHi time.Duration, spread float64, jit jitter.Func) time.Duration {
+	if w >= floor && w <= timeHi {
+		return w
+	}
+	return spreadUp(floor, max(min(timeHi, capHi), floor), spread, jit, rand.Float64())
+}
+
+// spreadUp returns floor lengthened by spread·|floor − jit(floor, u)|, by
+// at most spread·floor, and never beyond hi (hi >= floor >= 0). jitter.None
+// adds nothing; jitter.Full adds a share uniform in (0, spread·floor].
+func spreadUp(floor, hi time.Duration, spread float64, jit jitter.Func, u float64) time.Duration {
+	if !(spread > 0) || hi <= floor {
+		return floor
+	}
+	dev := math.Abs(float64(floor) - float64(jit(floor, u)))
+	extra := spread * min(dev, float64(floor))
+	if !(extra > 0) { // also NaN
+		return floor
+	}
+	if room := float64(hi - floor); extra >= room {
+		return hi
 	}
 	return floor + time.Duration(extra)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hashicorp/go-cleanhttp"
 
+	"github.com/f99b3bbb/backoff/jitter"
 	"github.com/f99b3bbb/backoff/strategy"
 )
 
@@ -81,11 +82,14 @@ var DefaultTransportWait strategy.Strategy = strategy.Expo{Factor: 250 * time.Mi
 //
 // The wait a 429 or 503 response asks for in Retry-After (seconds or an
 // HTTP date, measured against the response's Date) is a floor: the
-// Transport never retries earlier, and spreads the wait upward only. It
-// flows into the engine through a strategy.Runtime with AsFloor set, in
-// front of the Policy's Wait. A Retry-After over MaxRetryAfter, or one that
-// would end after the context's deadline or the Policy's MaxTime, makes the
-// Transport give up at once (ErrRetryAfter) and return that response.
+// Transport never retries earlier. When the Policy's jittered wait is
+// shorter, the Transport waits for the Retry-After spread upward as
+// RetryAfterSpread says: exactly the Retry-After with jitter.None, and
+// never past MaxRetryAfter, the Policy's MaxTime or the context's deadline.
+// A Retry-After over MaxRetryAfter, however large, or one that would not
+// end before the context's deadline or would end after the Policy's
+// MaxTime, makes the Transport give up at once (ErrRetryAfter) and return
+// that response.
 //
 // # Overload
 //
@@ -148,6 +152,18 @@ type Transport struct {
 	// call at once with ErrRetryAfter and returns its response. 0 means
 	// DefaultMaxRetryAfter; a negative value ignores Retry-After altogether.
 	MaxRetryAfter time.Duration
+
+	// RetryAfterSpread is the largest fraction by which a Retry-After is
+	// lengthened, so that clients told the same time do not all come back
+	// at once. The share of it used is drawn from the Policy's Jitter: for
+	// a Retry-After ra, the wait is ra + RetryAfterSpread·|ra − Jitter(ra,
+	// u)| for a random u, by at most RetryAfterSpread·ra. So with
+	// jitter.None the wait is ra exactly, and with jitter.Full (the
+	// default) it is uniform in [ra, ra·(1+RetryAfterSpread)]. The spread
+	// never goes past MaxRetryAfter, the Policy's MaxTime or the context's
+	// deadline. 0 means [FloorSpread] (0.2); a negative value means no
+	// spread. NaN and +Inf are invalid (see Validate).
+	RetryAfterSpread float64
 
 	// BufferLimit is how many bytes of a request body without GetBody are
 	// kept, as it is sent, to send it again. A larger body, or one whose
@@ -218,8 +234,9 @@ func requestOptionsFrom(ctx context.Context) requestOptions {
 }
 
 // Validate reports whether the Transport's configuration is valid: its
-// Policy (whose RetryOn and RetryIf must be nil), its Budget, and
-// AttemptHeader, which must be a valid header name.
+// Policy (whose RetryOn and RetryIf must be nil), its Budget,
+// RetryAfterSpread, which must not be NaN or +Inf, and AttemptHeader,
+// which must be a valid header name.
 // A Transport that is not valid fails every request with this error,
 // without sending it.
 func (t *Transport) Validate() error {
@@ -230,6 +247,9 @@ func (t *Transport) Validate() error {
 	}
 	if t.Budget != nil {
 		errs = append(errs, t.Budget.Validate())
+	}
+	if f := t.RetryAfterSpread; math.IsNaN(f) || math.IsInf(f, 1) {
+		errs = append(errs, &ConfigError{Field: "Transport.RetryAfterSpread", Value: f, Msg: "must be a finite fraction (0: the default; negative: none)"})
 	}
 	if h := t.AttemptHeader; h != "" && !validHeaderName(h) {
 		errs = append(errs, &ConfigError{Field: "Transport.AttemptHeader", Value: fmt.Sprintf("%q", h), Msg: "must be a header field name (RFC 9110 token)"})
@@ -268,10 +288,7 @@ func (t *Transport) init() {
 		if wait == nil {
 			wait = DefaultTransportWait
 		}
-		if t.MaxRetryAfter >= 0 {
-			wait = strategy.Runtime{Value: serverWait, Fallback: wait, AsFloor: true}
-		}
-		t.policy.Wait = wait
+		t.policy.Wait = wait // Retry-After is applied by vet, not the strategy
 		// Mark the attempts (see Retrying), unless the base is net/http's
 		// own transport, below which no retrying layer can sit: that saves
 		// the default configuration two allocations per request.
@@ -281,15 +298,6 @@ func (t *Transport) init() {
 		t.single.MaxTries = 1
 		t.budget = t.RetryBudget()
 	})
-}
-
-// serverWait is the Retry-After of a 429 or 503 response.
-func serverWait(v any, _ error) (time.Duration, bool) {
-	resp, ok := v.(*http.Response)
-	if !ok || resp == nil || !honoursRetryAfter(resp.StatusCode) {
-		return 0, false
-	}
-	return retryAfter(resp)
 }
 
 func honoursRetryAfter(code int) bool {
@@ -565,15 +573,41 @@ func (c *call) describe(d Details[*http.Response]) Details[*http.Response] {
 	return d
 }
 
-func (c *call) vet(d Details[*http.Response], w, _ time.Duration) (time.Duration, Reason) {
+func (c *call) vet(d Details[*http.Response], w, left time.Duration) (time.Duration, Reason) {
 	if !c.replayable(d.Err) {
 		return 0, ErrNotReplayable
 	}
+	if c.ra <= 0 { // none, or not honoured (see attempt)
+		return w, ""
+	}
 	// A saturated Retry-After (see ParseRetryAfter) is longer than any cap.
-	if c.t.MaxRetryAfter >= 0 && (c.ra > c.t.maxRetryAfter() || c.ra == math.MaxInt64) {
+	limit := c.t.maxRetryAfter()
+	if c.ra > limit || c.ra == math.MaxInt64 {
 		return 0, ErrRetryAfter
 	}
-	return w, ""
+	return c.retryAfterWait(w, left, limit)
+}
+
+// retryAfterWait raises the computed wait w to the response's Retry-After,
+// a floor: spread upward as RetryAfterSpread says, never beyond the cap or
+// the time left. It gives up when the floor itself does not fit.
+func (c *call) retryAfterWait(w, left, limit time.Duration) (time.Duration, Reason) {
+	floor := c.ra
+	hi := time.Duration(math.MaxInt64) // the time left
+	if left >= 0 {
+		hi = left
+	}
+	if dl, ok := c.req.Context().Deadline(); ok {
+		hi = min(hi, time.Until(dl)-1) // the wait must end before the deadline
+	}
+	if floor > hi {
+		return 0, ErrRetryAfter
+	}
+	jit := c.t.policy.Jitter
+	if jit == nil {
+		jit = jitter.Full
+	}
+	return floorWait(w, floor, hi, limit, c.t.retryAfterSpread(), jit), ""
 }
 
 func (c *call) admit(Details[*http.Response]) Reason {
@@ -639,6 +673,16 @@ func (t *Transport) drainLimit() int64 {
 		return DefaultDrainLimit
 	}
 	return t.DrainLimit
+}
+
+func (t *Transport) retryAfterSpread() float64 {
+	switch {
+	case t.RetryAfterSpread == 0:
+		return FloorSpread
+	case t.RetryAfterSpread < 0:
+		return 0
+	}
+	return t.RetryAfterSpread
 }
 
 func (t *Transport) maxRetryAfter() time.Duration {

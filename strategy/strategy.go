@@ -124,7 +124,9 @@ func (f Func) Validate() error {
 //
 // The engine applies the floor after jitter: the wait slept is never
 // shorter than the floor, and when the jittered wait is below it, the engine
-// spreads the floor upward only. A floor that does not fit in the time left
+// spreads the floor upward only, by a share drawn from the Policy's jitter
+// (nothing with jitter.None) of at most backoff.FloorSpread of the floor,
+// and never past the time left. A floor that does not fit in the time left
 // (the call's max time or the context's deadline) makes the engine give up
 // at once.
 type Floorer interface {
