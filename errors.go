@@ -59,7 +59,8 @@ func (r Reason) Error() string {
 }
 
 // Error is the error returned when a call gives up. It records why, after
-// how many attempts, and the last attempt's error.
+// how many attempts, and the last attempt's error. Its text replaces the
+// password of any URL in it by "***", as url.URL.Redacted does.
 //
 // errors.Is and errors.As see through an Error to its Reason, to the last
 // attempt's error and, for a cancelled call or a passed deadline, to the
@@ -105,7 +106,7 @@ func (e *Error) Error() string {
 		b = append(b, ": last error: "...)
 		b = append(b, e.Err.Error()...)
 	}
-	return string(b)
+	return redactURLs(string(b), false)
 }
 
 // Unwrap returns the reason, the context's cause and the last error, those

@@ -47,17 +47,18 @@ func (p *Policy[T]) logGiveUp(ctx context.Context, d *Details[T]) {
 }
 
 // detail is the part of a log line in parentheses: the error, the HTTP
-// status, or the value, as Python's default handlers print them.
+// status, or the value, as Python's default handlers print them. The URLs
+// in an error or a value are cut down to scheme://host (see logText).
 func detail[T any](d *Details[T]) string {
 	switch {
 	case d.Err != nil:
-		return d.Err.Error()
+		return logText(d.Err)
 	case d.StatusCode != 0:
 		return strconv.Itoa(d.StatusCode) + " " + http.StatusText(d.StatusCode)
 	case d.Request != nil:
 		return "response"
 	}
-	return fmt.Sprint(d.Value)
+	return redactURLs(fmt.Sprint(d.Value), true)
 }
 
 // attrs are the structured attributes of a log line.
@@ -74,7 +75,7 @@ func attrs[T any](d *Details[T]) []slog.Attr {
 		a = append(a, slog.Duration("wait", d.Wait))
 	}
 	if d.Err != nil {
-		a = append(a, slog.String("error", d.Err.Error()))
+		a = append(a, slog.String("error", logText(d.Err)))
 	}
 	if d.Method != "" {
 		a = append(a, slog.String("method", d.Method), slog.String("host", d.Host))

@@ -164,7 +164,9 @@ type Policy[T any] struct {
 	// Logger, if set, receives a line for every backoff and every give-up,
 	// in Python's form ("Backing off NAME(...) for 1.2s (ERROR)", "Giving up
 	// NAME(...) after 3 tries (ERROR)") with the details as attributes. Nil
-	// logs nothing. Arguments of the operation are never logged.
+	// logs nothing. Arguments of the operation are never logged, and every
+	// URL in the text of an error or a value logged is cut down to
+	// scheme://host, so that no user info, path or query reaches the log.
 	Logger *slog.Logger
 
 	// BackoffLevel and GiveUpLevel are the levels of those lines. Nil means

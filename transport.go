@@ -107,7 +107,8 @@ var DefaultTransportWait strategy.Strategy = strategy.Expo{Factor: 250 * time.Mi
 //
 // The Policy's handlers and logger see every event with the HTTP fields of
 // [Details] set. Log lines hold the method, the host and the status, never
-// the URL's path, query or user info, nor any header.
+// the URL's path, query or user info (not even inside an error's text, as
+// that of a token fetcher's own http.Client), nor any header.
 //
 // # Panics
 //

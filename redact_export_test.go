@@ -1,0 +1,4 @@
+package backoff
+
+// RedactURLs exposes redactURLs to the tests of package backoff_test.
+var RedactURLs = redactURLs
