@@ -64,7 +64,9 @@ var DefaultTransportWait strategy.Strategy = strategy.Expo{Factor: 250 * time.Mi
 // the last response, unread, with a nil error, as a plain http.Client would
 // have; when the last attempt got no response it returns an [*Error] with
 // the last transport error inside. It never returns a response and an error
-// together.
+// together. A response whose Body is nil, which http.Client tolerates, is
+// treated as one with an empty body: it is returned with a non-nil Body
+// (http.NoBody, or a wrapper of it).
 //
 // A request is retried only if sending it again is safe: when the failure
 // proves that it never reached the server (the connection could not be
@@ -446,6 +448,9 @@ func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 	// From here on, the attempt's context is released below or by the
 	// response's body.
 	c.cancel, c.timer = nil, nil
+	if resp != nil && resp.Body == nil {
+		resp.Body = http.NoBody // http.Client tolerates a nil Body too
+	}
 	if resp != nil && err != nil { // a base that breaks the contract
 		resp.Body.Close()
 		resp = nil
