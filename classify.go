@@ -38,8 +38,9 @@ type Attempt struct {
 // reset or closed before the response (io.EOF, io.ErrUnexpectedEOF,
 // ECONNRESET, EPIPE, ECONNABORTED), a timeout of the attempt itself
 // (Transport.AttemptTimeout, or a net.Error whose Timeout method reports
-// true), and an HTTP/2 stream refused by the server or a connection closed
-// after a GOAWAY.
+// true), the AttemptTimeout of another attempt reported on this one (as
+// net/http can for requests that share a connection), and an HTTP/2 stream
+// refused by the server or a connection closed after a GOAWAY.
 //
 // Not retried: every other status (501 and 505 among them), certificate
 // and other TLS errors, DNS "no such host", errors of the request itself
@@ -95,10 +96,15 @@ func transientError(err error) bool {
 	switch {
 	case tlsError(err):
 		return false
+	case errors.Is(err, errAttemptTimeout):
+		// An attempt timeout, whoever's timer fired: net/http can report
+		// one attempt's cancel cause on another request that shared its
+		// connection.
+		return true
 	case errors.Is(err, context.Canceled):
-		// Not the caller's context (DefaultClassify checked it): a
-		// cancellation inside the base transport, e.g. an attempt timeout.
-		return errors.As(err, new(*attemptTimeoutError))
+		// Not the caller's context (DefaultClassify checked it), nor an
+		// attempt timeout: a cancellation inside the base transport.
+		return false
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {

@@ -5,9 +5,13 @@ package backoff_test
 // connection, and the timeout a caller sees through http.Client.
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -98,5 +102,109 @@ func TestHostileNilBody(t *testing.T) {
 				})
 			})
 		})
+	}
+}
+
+// attemptTimeoutCause returns the cause with which a Transport cancels the
+// context of an attempt cut off by AttemptTimeout, as a base sees it.
+func attemptTimeoutCause(t *testing.T) error {
+	t.Helper()
+	var cause error
+	tr := newTransport(rtFunc(func(r *http.Request) (*http.Response, error) {
+		<-r.Context().Done()
+		cause = context.Cause(r.Context())
+		return nil, cause
+	}))
+	tr.AttemptTimeout = time.Second
+	tr.Policy.MaxTries = 1
+	if _, err := get(t, tr, "GET", ""); err == nil {
+		t.Fatal("RoundTrip of an attempt that times out succeeded")
+	}
+	if cause == nil || !strings.Contains(cause.Error(), "attempt timed out") {
+		t.Fatalf("cause of a timed-out attempt = %v", cause)
+	}
+	return cause
+}
+
+// hasTimeout reports whether anything in err's chain has a Timeout method
+// that reports true.
+func hasTimeout(err error) bool {
+	if err == nil {
+		return false
+	}
+	if te, ok := err.(interface{ Timeout() bool }); ok && te.Timeout() {
+		return true
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return hasTimeout(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if hasTimeout(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// One attempt's timeout can surface on another request: net/http may fail
+// a request with the cancel cause of another one that shared its
+// connection. It is transient wherever it surfaces, and an attempt whose
+// own timer did not fire does not report itself as timed out.
+func TestHostileForeignAttemptTimeout(t *testing.T) {
+	var sentinel error
+	synctest.Test(t, func(t *testing.T) { sentinel = attemptTimeoutCause(t) })
+	surfaced := []struct {
+		name string
+		err  error
+	}{
+		{"bare", sentinel},
+		{"url.Error", &url.Error{Op: "Get", URL: "http://api.example.com/", Err: sentinel}},
+		{"wrapped", fmt.Errorf("net/http: request canceled: %w", sentinel)},
+	}
+	for _, s := range surfaced {
+		for _, timeout := range []time.Duration{0, time.Hour} {
+			name := fmt.Sprintf("%s/AttemptTimeout=%v", s.name, timeout)
+			t.Run(name+"/then 200", func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					base := &fakeBase{steps: []step{{err: s.err}, {status: 200, body: "ok"}}}
+					tr := newTransport(base)
+					tr.AttemptTimeout = timeout
+					var rec recorder[*http.Response]
+					rec.attach(&tr.Policy)
+					resp, err := get(t, tr, "GET", "")
+					if err != nil || resp.StatusCode != 200 {
+						t.Fatalf("RoundTrip = %v, %v; want the retry's 200", resp, err)
+					}
+					resp.Body.Close()
+					if len(rec.all) != 2 {
+						t.Fatalf("events %s; want a backoff, then success", rec.String())
+					}
+					e := rec.all[0].Err
+					if hasTimeout(e) {
+						t.Errorf("attempt error %q reports a timeout; its own timer did not fire", e)
+					}
+					if strings.HasPrefix(e.Error(), "backoff: attempt timed out") {
+						t.Errorf("attempt error %q says the attempt timed out", e)
+					}
+				})
+			})
+			t.Run(name+"/always", func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					base := &fakeBase{steps: []step{{err: s.err}}}
+					tr := newTransport(base)
+					tr.AttemptTimeout = timeout
+					_, err := get(t, tr, "GET", "")
+					var be *backoff.Error
+					if !errors.As(err, &be) || be.Reason != backoff.ErrMaxTries {
+						t.Fatalf("RoundTrip error = %v (%T), want an *Error with reason %s", err, err, backoff.ErrMaxTries)
+					}
+					if hasTimeout(be) {
+						t.Errorf("error %q reports a timeout; no attempt of this call timed out", be)
+					}
+				})
+			})
+		}
 	}
 }

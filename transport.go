@@ -458,8 +458,9 @@ func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 	if err == nil && resp == nil {
 		err = errNilResponse
 	}
+	fired := false
 	if timer != nil {
-		fired := !timer.Stop()
+		fired = !timer.Stop()
 		switch {
 		case fired:
 			if resp != nil {
@@ -481,6 +482,11 @@ func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 		}
 	}
 	if err != nil {
+		if !fired && errors.Is(err, errAttemptTimeout) {
+			// Another attempt's timeout, surfacing here through a
+			// connection the two shared: not this attempt's own.
+			err = &sharedTimeoutError{err: err}
+		}
 		return nil, err
 	}
 	c.resp = resp
@@ -725,6 +731,18 @@ func (e *attemptTimeoutError) Error() string {
 func (e *attemptTimeoutError) Unwrap() []error { return []error{errAttemptTimeout, e.err} }
 func (e *attemptTimeoutError) Timeout() bool   { return true }
 func (e *attemptTimeoutError) Temporary() bool { return true }
+
+// sharedTimeoutError is the error of an attempt whose own AttemptTimeout
+// did not fire, but which failed with the timeout of another attempt (of
+// this call or of another), as net/http can report it on a request that
+// shared a connection with the one that timed out. It is transient, as the
+// timeout it wraps is, but it is not a timeout of this attempt.
+type sharedTimeoutError struct{ err error }
+
+func (e *sharedTimeoutError) Error() string {
+	return "backoff: attempt failed by another attempt's timeout: " + e.err.Error()
+}
+func (e *sharedTimeoutError) Unwrap() error { return e.err }
 
 // cancelOnClose releases an attempt's context when the body of the
 // response it produced is closed.
