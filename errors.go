@@ -66,7 +66,8 @@ func (r Reason) Error() string {
 // attempt's error and, for a cancelled call or a passed deadline, to the
 // context's cause: errors.Is(err, backoff.ErrMaxTries),
 // errors.Is(err, io.ErrUnexpectedEOF) and errors.Is(err, context.Canceled)
-// all work on the same value.
+// all work on the same value. Its Timeout method tells whether the call
+// ended on a timeout.
 type Error struct {
 	// Reason says why the call gave up.
 	Reason Reason
@@ -131,6 +132,41 @@ func (e *Error) Unwrap() []error {
 		errs = append(errs, e.Err)
 	}
 	return errs
+}
+
+// Timeout reports whether the call ended on a timeout: the last attempt's
+// error is one (an error in its chain has a Timeout method that reports
+// true, as the error of an attempt cut off by Transport.AttemptTimeout and
+// a net.Error timeout do), or the call ended because of its context's
+// deadline (Reason ErrDeadline: the deadline passed, or the next wait
+// would have ended after it). An http.Client's url.Error reports it as its
+// own Timeout.
+func (e *Error) Timeout() bool {
+	return e.Reason == ErrDeadline || isTimeout(e.Err)
+}
+
+// isTimeout reports whether err or any error in its chain has a Timeout
+// method that reports true.
+func isTimeout(err error) bool {
+	for err != nil {
+		if t, ok := err.(interface{ Timeout() bool }); ok && t.Timeout() {
+			return true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if isTimeout(e) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // ErrNilOperation is returned, without any attempt, when the operation

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -206,5 +207,73 @@ func TestHostileForeignAttemptTimeout(t *testing.T) {
 				})
 			})
 		}
+	}
+}
+
+// Through http.Client, url.Error.Timeout reports whether the call ended on
+// a timeout, as it does without the Transport.
+func TestHostileClientTimeout(t *testing.T) {
+	tests := []struct {
+		name     string
+		deadline time.Duration // of the caller's context; 0 for none
+		base     http.RoundTripper
+		want     bool
+	}{
+		{"last attempt timed out", 0, rtFunc(func(r *http.Request) (*http.Response, error) {
+			<-r.Context().Done() // until the attempt timeout
+			return nil, context.Cause(r.Context())
+		}), true},
+		{"net.Error timeout", 0, rtFunc(func(*http.Request) (*http.Response, error) {
+			return nil, &url.Error{Op: "Get", URL: "http://api.example.com/", Err: timeoutErr{}}
+		}), true},
+		{"next wait past the deadline", 1500 * time.Millisecond, rtFunc(func(*http.Request) (*http.Response, error) {
+			return nil, syscall.ECONNRESET
+		}), true},
+		{"connection reset", 0, rtFunc(func(*http.Request) (*http.Response, error) {
+			return nil, syscall.ECONNRESET
+		}), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				tr := newTransport(tt.base)
+				tr.AttemptTimeout = time.Second
+				tr.Policy.MaxTries = 3
+				client := &http.Client{Transport: tr}
+				ctx := context.Background()
+				if tt.deadline > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+					defer cancel()
+				}
+				req, err := http.NewRequestWithContext(ctx, "GET", "http://api.example.com/", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := client.Do(req)
+				if err == nil {
+					resp.Body.Close()
+					t.Fatalf("Do succeeded")
+				}
+				var ue *url.Error
+				if !errors.As(err, &ue) {
+					t.Fatalf("Do error = %v (%T), want a *url.Error", err, err)
+				}
+				if got := ue.Timeout(); got != tt.want {
+					t.Errorf("url.Error.Timeout() = %v, want %v; error: %v", got, tt.want, err)
+				}
+				var be *backoff.Error
+				if !errors.As(err, &be) {
+					t.Fatalf("Do error = %v, want an *Error inside", err)
+				}
+				te, ok := error(be).(interface{ Timeout() bool })
+				if !ok {
+					t.Fatalf("*Error has no Timeout method")
+				}
+				if got := te.Timeout(); got != tt.want {
+					t.Errorf("(*Error).Timeout() = %v, want %v", got, tt.want)
+				}
+			})
+		})
 	}
 }

@@ -63,7 +63,8 @@ var DefaultTransportWait strategy.Strategy = strategy.Expo{Factor: 250 * time.Mi
 // connection returns to the pool. When the Transport gives up, it returns
 // the last response, unread, with a nil error, as a plain http.Client would
 // have; when the last attempt got no response it returns an [*Error] with
-// the last transport error inside. It never returns a response and an error
+// the last transport error inside (its Timeout method, which http.Client's
+// url.Error reports, tells whether that attempt timed out). It never returns a response and an error
 // together. A response whose Body is nil, which http.Client tolerates, is
 // treated as one with an empty body: it is returned with a non-nil Body
 // (http.NoBody, or a wrapper of it).
