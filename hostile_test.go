@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"syscall"
@@ -275,5 +276,64 @@ func TestHostileClientTimeout(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// A 101 Switching Protocols response through a Transport with an
+// AttemptTimeout keeps its body an io.ReadWriteCloser: the upgraded
+// connection stays usable.
+func TestHostileUpgradeKeepsWriter(t *testing.T) {
+	handlerDone := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(handlerDone)
+		if r.Header.Get("Upgrade") != "echo" {
+			http.Error(w, "upgrade required", http.StatusUpgradeRequired)
+			return
+		}
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		brw.Flush()
+		io.Copy(conn, brw) // echo until the client closes
+	}))
+	defer srv.Close()
+	tr := &backoff.Transport{AttemptTimeout: 5 * time.Second}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	req, err := http.NewRequest("GET", srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "echo")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		resp.Body.Close()
+		select {
+		case <-handlerDone:
+		case <-time.After(10 * time.Second):
+			t.Errorf("the server's side of the upgraded connection is still open after Close")
+		}
+	}()
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status = %d, want 101", resp.StatusCode)
+	}
+	rw, ok := resp.Body.(io.ReadWriteCloser)
+	if !ok {
+		t.Fatalf("the body of a 101 response is a %T, not an io.ReadWriteCloser", resp.Body)
+	}
+	if _, err := io.WriteString(rw, "hello"); err != nil {
+		t.Fatalf("Write on the upgraded connection: %v", err)
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(rw, buf); err != nil || string(buf) != "hello" {
+		t.Errorf("echo = %q, %v; want hello", buf, err)
 	}
 }

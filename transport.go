@@ -148,7 +148,9 @@ type Transport struct {
 
 	// AttemptTimeout bounds each attempt's wait for the response headers.
 	// It never cuts off the reading of the body of the response that is
-	// returned. Zero or negative means no per-attempt timeout.
+	// returned, whose Body is then wrapped (an io.Writer still, such as the
+	// body of a 101 Switching Protocols response, when the Base's is). Zero
+	// or negative means no per-attempt timeout.
 	AttemptTimeout time.Duration
 
 	// MaxRetryAfter is the longest Retry-After honoured; a longer one,
@@ -479,7 +481,7 @@ func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 		case err != nil:
 			cancel(nil)
 		default:
-			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+			resp.Body = releaseOnClose(resp.Body, cancel)
 		}
 	}
 	if err != nil {
@@ -756,6 +758,25 @@ func (b *cancelOnClose) Close() error {
 	err := b.ReadCloser.Close()
 	b.cancel(nil)
 	return err
+}
+
+// cancelOnCloseWriter is a cancelOnClose whose body is also an io.Writer,
+// as net/http makes the body of a 101 Switching Protocols response: the
+// upgraded connection stays writable.
+type cancelOnCloseWriter struct {
+	cancelOnClose
+	w io.Writer
+}
+
+func (b *cancelOnCloseWriter) Write(p []byte) (int, error) { return b.w.Write(p) }
+
+// releaseOnClose returns body wrapped so that closing it calls cancel. The
+// wrapper implements io.Writer when body does.
+func releaseOnClose(body io.ReadCloser, cancel context.CancelCauseFunc) io.ReadCloser {
+	if w, ok := body.(io.Writer); ok {
+		return &cancelOnCloseWriter{cancelOnClose{ReadCloser: body, cancel: cancel}, w}
+	}
+	return &cancelOnClose{ReadCloser: body, cancel: cancel}
 }
 
 // bodyRecorder passes a request body through to the first attempt and keeps
