@@ -9,16 +9,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/f99b3bbb/backoff"
+	"github.com/f99b3bbb/backoff/strategy"
 )
 
 // noPanic runs f and reports a panic as a test failure rather than letting
@@ -335,5 +339,211 @@ func TestHostileUpgradeKeepsWriter(t *testing.T) {
 	buf := make([]byte, 5)
 	if _, err := io.ReadFull(rw, buf); err != nil || string(buf) != "hello" {
 		t.Errorf("echo = %q, %v; want hello", buf, err)
+	}
+}
+
+// trickleBody is a response body that never ends: one byte every 50ms
+// until it is closed. A Read pending when it is closed returns at once.
+type trickleBody struct {
+	start    time.Time
+	closed   chan struct{}
+	once     sync.Once
+	reads    atomic.Int32
+	closedAt time.Duration // since start; written once, by Close
+}
+
+func newTrickleBody() *trickleBody {
+	return &trickleBody{start: time.Now(), closed: make(chan struct{})}
+}
+
+func (b *trickleBody) Read(p []byte) (int, error) {
+	b.reads.Add(1)
+	select {
+	case <-b.closed:
+		return 0, errors.New("read on a closed body")
+	case <-time.After(50 * time.Millisecond):
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	p[0] = 'x'
+	return 1, nil
+}
+
+func (b *trickleBody) Close() error {
+	b.once.Do(func() {
+		b.closedAt = time.Since(b.start)
+		close(b.closed)
+	})
+	return nil
+}
+
+func (b *trickleBody) isClosed() bool {
+	select {
+	case <-b.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// drainTimeout is backoff.DrainTimeout.
+const drainTimeout = 100 * time.Millisecond
+
+// Draining a discarded response is bounded in time as well as in bytes,
+// and the time spent draining counts toward the wait that follows.
+func TestHostileDrainBoundedInTime(t *testing.T) {
+	tests := []struct {
+		name           string
+		wait           time.Duration // 0 for 1s
+		maxTime        time.Duration
+		attemptTimeout time.Duration
+		deadline       time.Duration // of the caller's context; 0 for none
+		contentLength  int64
+		wantClosed     time.Duration // when the first body is closed
+		wantEnd        time.Duration // when RoundTrip returns
+		atDeadline     bool          // the call may end with ErrDeadline
+	}{
+		// Wait 1s; the second attempt's 503 ends the call (MaxTries 2).
+		{name: "DrainTimeout", contentLength: -1, wantClosed: drainTimeout, wantEnd: time.Second},
+		{name: "AttemptTimeout", attemptTimeout: 30 * time.Millisecond, contentLength: -1, wantClosed: 30 * time.Millisecond, wantEnd: time.Second},
+		// The wait is clamped to MaxTime, 40ms; so is the drain.
+		{name: "MaxTime", maxTime: 40 * time.Millisecond, contentLength: -1, wantClosed: 40 * time.Millisecond, wantEnd: 40 * time.Millisecond},
+		// A wait of 20ms fits before the deadline; the drain ends at it,
+		// and so does the call (with the deadline, or with an attempt
+		// made at the deadline's instant, before its timer fired).
+		{name: "deadline", wait: 20 * time.Millisecond, deadline: 50 * time.Millisecond, contentLength: -1, wantClosed: 50 * time.Millisecond, wantEnd: 50 * time.Millisecond, atDeadline: true},
+		// A Content-Length over DrainLimit: closed at once, never read.
+		{name: "over DrainLimit", contentLength: backoff.DefaultDrainLimit + 1, wantClosed: 0, wantEnd: time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var bodies []*trickleBody
+				tr := newTransport(rtFunc(func(r *http.Request) (*http.Response, error) {
+					b := newTrickleBody()
+					bodies = append(bodies, b)
+					return &http.Response{StatusCode: 503, Header: http.Header{}, Body: b, ContentLength: tt.contentLength, Request: r}, nil
+				}))
+				if tt.wait > 0 {
+					tr.Policy.Wait = strategy.Constant{Interval: tt.wait}
+				}
+				tr.Policy.MaxTries = 2
+				tr.Policy.MaxTime = tt.maxTime
+				tr.AttemptTimeout = tt.attemptTimeout
+				ctx := context.Background()
+				if tt.deadline > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+					defer cancel()
+				}
+				req, err := http.NewRequestWithContext(ctx, "GET", "http://api.example.com/", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				resp, err := tr.RoundTrip(req)
+				if got := time.Since(start); got != tt.wantEnd {
+					t.Errorf("RoundTrip returned after %v, want %v", got, tt.wantEnd)
+				}
+				wantTries := 2
+				var be *backoff.Error
+				if tt.atDeadline && errors.As(err, &be) && be.Reason == backoff.ErrDeadline {
+					wantTries = 1
+				} else if err != nil || resp.StatusCode != 503 {
+					t.Fatalf("RoundTrip = %v, %v; want the last 503", resp, err)
+				}
+				if len(bodies) != wantTries {
+					t.Fatalf("%d attempts, want %d", len(bodies), wantTries)
+				}
+				first := bodies[0]
+				if !first.isClosed() {
+					t.Fatalf("the discarded body was not closed")
+				}
+				if first.closedAt != tt.wantClosed {
+					t.Errorf("the discarded body was closed after %v, want %v", first.closedAt, tt.wantClosed)
+				}
+				if tt.contentLength > backoff.DefaultDrainLimit && first.reads.Load() != 0 {
+					t.Errorf("a body over DrainLimit was read %d times before it was closed", first.reads.Load())
+				}
+				if resp != nil {
+					if bodies[1].isClosed() {
+						t.Errorf("the returned body was closed")
+					}
+					resp.Body.Close()
+				}
+			})
+		})
+	}
+}
+
+// A hostile server holds a discarded response open: a Content-Length it
+// never honours, or a body trickling in. The call still ends within
+// MaxTime plus one attempt.
+func TestHostileDrainRealServer(t *testing.T) {
+	const (
+		maxTime        = 500 * time.Millisecond
+		attemptTimeout = 200 * time.Millisecond
+		bound          = 2 * time.Second // maxTime + attemptTimeout, and a generous margin
+	)
+	tests := []struct {
+		name  string
+		reply func(c net.Conn)
+	}{
+		{"Content-Length never honoured", func(c net.Conn) {
+			io.WriteString(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100000\r\n\r\nbusy!")
+			waitClosed(c)
+		}},
+		{"trickling body", func(c net.Conn) {
+			io.WriteString(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 1000\r\n\r\n")
+			for range 1000 {
+				if _, err := io.WriteString(c, "x"); err != nil {
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}},
+		{"trickling chunks", func(c net.Conn) {
+			io.WriteString(c, "HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n")
+			for range 1000 {
+				if _, err := io.WriteString(c, "1\r\nx\r\n"); err != nil {
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newRawServer(t, http1(func(_ int, _ *http.Request, c net.Conn) bool {
+				tt.reply(c)
+				return false
+			}))
+			tr, tb := faultTransport(t, nil)
+			tr.Policy.Wait = strategy.Constant{Interval: 100 * time.Millisecond}
+			tr.Policy.MaxTries = backoff.Unlimited
+			tr.Policy.MaxTime = maxTime
+			tr.AttemptTimeout = attemptTimeout
+			tr.Budget = backoff.NoBudget
+			// Without the bound, the call would last until this deadline.
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			start := time.Now()
+			resp, err := tr.RoundTrip(newRequest(t, ctx, "GET", srv.URL(), ""))
+			elapsed := time.Since(start)
+			if err != nil || resp.StatusCode != 503 {
+				t.Fatalf("RoundTrip = %v, %v after %v; want the last 503", resp, err, elapsed)
+			}
+			tb.checkBodies(t, resp)
+			resp.Body.Close()
+			if elapsed > bound {
+				t.Errorf("RoundTrip took %v; MaxTime %v plus one attempt (%v) is bounded by %v", elapsed, maxTime, attemptTimeout, bound)
+			}
+			t.Logf("%d attempts in %v", tb.attempts.Load(), elapsed)
+			if n := tb.attempts.Load(); n < 2 {
+				t.Errorf("%d attempts in %v, want at least 2", n, elapsed)
+			}
+			tb.allClosed(t)
+		})
 	}
 }

@@ -68,9 +68,11 @@ const Unlimited = -1
 // context during the sleep ends the call at once with the context's cause
 // (ErrCanceled, OnGiveUp handlers run).
 //
-// Because elapsed time is measured after each attempt and the last wait is
-// clamped, a call never runs longer than MaxTime plus the duration of one
-// attempt.
+// Because elapsed time is measured after each attempt, the last wait is
+// clamped, and the time taken to release a value that is not returned (the
+// Transport draining a response) counts toward the wait that follows and
+// ends by MaxTime, a call never runs longer than MaxTime plus the duration
+// of one attempt.
 type Policy[T any] struct {
 	// Name names the operation in events and log lines, as the decorated
 	// function's name does in Python. Empty means "operation"; the Wrap
@@ -356,8 +358,11 @@ type caller[T any] interface {
 	vet(d Details[T], wait, left time.Duration) (time.Duration, Reason)
 	// admit runs last, when the retry is otherwise decided; it may refuse it.
 	admit(d Details[T]) Reason
-	// discard releases a value that will not be returned (a retry follows).
-	discard(v T)
+	// discard releases a value that will not be returned (a retry follows)
+	// and returns the time it took, which counts toward the wait that
+	// follows. It must be done by the end of maxTime (if positive) from
+	// start, both read on monotonic(), and by ctx's deadline.
+	discard(ctx context.Context, v T, start, maxTime time.Duration) time.Duration
 }
 
 // verdict is the classification of an attempt's outcome.
@@ -390,7 +395,9 @@ func (opCall[T]) decide(p *Policy[T], v T, err error) verdict                  {
 func (opCall[T]) describe(d Details[T]) Details[T]                             { return d }
 func (opCall[T]) vet(_ Details[T], w, _ time.Duration) (time.Duration, Reason) { return w, "" }
 func (opCall[T]) admit(Details[T]) Reason                                      { return "" }
-func (opCall[T]) discard(T)                                                    {}
+func (opCall[T]) discard(context.Context, T, time.Duration, time.Duration) time.Duration {
+	return 0
+}
 
 // runCall is the caller of Run and WrapRun.
 type runCall[T any] func(context.Context) error
@@ -403,7 +410,9 @@ func (runCall[T]) decide(p *Policy[T], v T, err error) verdict                  
 func (runCall[T]) describe(d Details[T]) Details[T]                             { return d }
 func (runCall[T]) vet(_ Details[T], w, _ time.Duration) (time.Duration, Reason) { return w, "" }
 func (runCall[T]) admit(Details[T]) Reason                                      { return "" }
-func (runCall[T]) discard(T)                                                    {}
+func (runCall[T]) discard(context.Context, T, time.Duration, time.Duration) time.Duration {
+	return 0
+}
 
 var defaultWait strategy.Strategy = strategy.Expo{}
 
@@ -486,8 +495,11 @@ func run[T any, C caller[T]](ctx context.Context, p *Policy[T], c C) (T, error) 
 		fire(p.OnAttempt, d)
 		p.logBackoff(ctx, &d)
 		fire(p.OnBackoff, d)
-		c.discard(v)
-		if err := sleep(ctx, w); err != nil {
+		// Discarding v (draining a response) takes part of the wait, not
+		// time of its own, and ends by MaxTime: so a call never runs
+		// longer than MaxTime plus one attempt.
+		spent := c.discard(ctx, v, start, maxTime)
+		if err := sleep(ctx, w-spent); err != nil {
 			d.Wait, d.Final = 0, true
 			d.Elapsed = monotonic() - start
 			var zero T

@@ -36,6 +36,15 @@ const (
 	DefaultDrainLimit = 64 << 10
 )
 
+// DrainTimeout is the longest a Transport spends reading the body of a
+// response it discards before a retry. The reading also stops at the
+// Transport's AttemptTimeout and at the time left under the Policy's
+// MaxTime and before the context's deadline, whichever comes first; the
+// body is then closed, which ends a Read that is blocked (as net/http's
+// response bodies do), and its connection is not reused. The time spent
+// draining is part of the wait before the next attempt.
+const DrainTimeout = 100 * time.Millisecond
+
 // DefaultTransportWait is the wait strategy of a Transport whose Policy has
 // no Wait: 250ms, 500ms, 1s, 2s, … up to 10s, before (full) jitter.
 var DefaultTransportWait strategy.Strategy = strategy.Expo{Factor: 250 * time.Millisecond, Max: 10 * time.Second}
@@ -59,8 +68,9 @@ var DefaultTransportWait strategy.Strategy = strategy.Expo{Factor: 250 * time.Mi
 // The caller's request is never modified: an attempt that needs another
 // context, body or header sends a shallow copy, and one that needs none
 // sends the request as it is; the request body is closed in every case. A response that will
-// be retried is drained (up to DrainLimit) and closed, so that its
-// connection returns to the pool. When the Transport gives up, it returns
+// be retried is drained (up to DrainLimit, for at most [DrainTimeout]) and
+// closed, so that its connection returns to the pool; the time spent
+// draining is part of the wait before the next attempt. When the Transport gives up, it returns
 // the last response, unread, with a nil error, as a plain http.Client would
 // have; when the last attempt got no response it returns an [*Error] with
 // the last transport error inside (its Timeout method, which http.Client's
@@ -191,7 +201,9 @@ type Transport struct {
 
 	// DrainLimit is how many bytes of a discarded response's body are read
 	// before it is closed. 0 means DefaultDrainLimit; a negative value closes
-	// without reading.
+	// without reading. A body whose Content-Length is over the limit is
+	// closed without reading; the reading is bounded in time too (see
+	// [DrainTimeout]).
 	DrainLimit int64
 
 	// Budget caps the retries per host at a share of the requests sent
@@ -640,16 +652,48 @@ func (c *call) host() string {
 	return c.req.URL.Host
 }
 
-// discard drains and closes a response that will not be returned.
-func (c *call) discard(resp *http.Response) {
-	if resp == nil {
-		return
+// discard drains and closes a response that will not be returned, so that
+// its connection can be used again, and returns the time it took. The
+// drain is bounded in bytes (the DrainLimit) and in time: DrainTimeout,
+// AttemptTimeout, the time left under maxTime (if positive) from start,
+// and before ctx's deadline. A body that cannot be read whole within the
+// DrainLimit, by its Content-Length, is closed unread: reading it could
+// not save the connection.
+func (c *call) discard(ctx context.Context, resp *http.Response, start, maxTime time.Duration) time.Duration {
+	if resp == nil || resp.Body == nil {
+		return 0
 	}
-	if limit := c.t.drainLimit(); limit > 0 {
-		io.CopyN(io.Discard, resp.Body, limit)
+	c.resp = nil // closed here: abort must not close it again
+	now := monotonic()
+	body := resp.Body
+	limit := c.t.drainLimit()
+	d := DrainTimeout
+	if a := c.t.AttemptTimeout; a > 0 && a < d {
+		d = a
 	}
-	resp.Body.Close()
-	c.resp = nil // closed: abort must not close it again
+	if maxTime > 0 {
+		d = min(d, maxTime-(now-start))
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(dl))
+	}
+	if limit <= 0 || d <= 0 || body == http.NoBody || resp.ContentLength > limit {
+		body.Close()
+		return monotonic() - now
+	}
+	// Close the body when the time is up: that ends a Read that blocks.
+	closed := make(chan struct{})
+	timer := time.AfterFunc(d, func() {
+		body.Close()
+		close(closed)
+	})
+	io.CopyN(io.Discard, body, limit)
+	if timer.Stop() {
+		body.Close()
+	} else {
+		<-closed
+	}
+	return monotonic() - now
 }
 
 // replayable reports whether the request may be sent again after an
