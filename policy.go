@@ -204,8 +204,10 @@ type Details[T any] struct {
 	// current attempt.
 	Elapsed time.Duration
 
-	// Wait is, for a backoff event, the wait about to be slept: after the
-	// strategy, the cap, jitter and the clamp to the time left.
+	// Wait is, for a backoff event, the wait before the next attempt: after
+	// the strategy, the cap, jitter and the clamp to the time left. The
+	// time a Transport then spends draining the discarded response is part
+	// of it.
 	Wait time.Duration
 
 	// Value is the current attempt's result.

@@ -159,8 +159,9 @@ type Transport struct {
 	// AttemptTimeout bounds each attempt's wait for the response headers.
 	// It never cuts off the reading of the body of the response that is
 	// returned, whose Body is then wrapped (an io.Writer still, such as the
-	// body of a 101 Switching Protocols response, when the Base's is). Zero
-	// or negative means no per-attempt timeout.
+	// body of a 101 Switching Protocols response, when the Base's is). It
+	// also bounds the draining of a discarded response (see [DrainTimeout]).
+	// Zero or negative means no per-attempt timeout.
 	AttemptTimeout time.Duration
 
 	// MaxRetryAfter is the longest Retry-After honoured; a longer one,
