@@ -1,4 +1,4 @@
-package backoff_test
+package metrics_test
 
 import (
 	"context"
@@ -39,7 +39,7 @@ import (
 // The short version (2,000 requests from 64 goroutines; 500 with -short)
 // runs by default; the full one (20,000 requests) runs with the flag:
 //
-//	go test -race -count=1 -run 'TestSoak$' -v -soak.full .
+//	go test -race -count=1 -run 'TestSoak$' -v -soak.full ./metrics
 var soakFull = flag.Bool("soak.full", false, "TestSoak: send 20,000 requests instead of 2,000")
 
 const (
