@@ -379,6 +379,32 @@ func TestFaultShortBody(t *testing.T) {
 	})
 }
 
+// pipeTransport returns a pooled HTTP/1.1 transport whose connections are
+// in-memory pipes, each served by handle on srv, for the tests that run in
+// a synctest bubble: a slow or silent server is a matter of time, not of
+// sockets, and virtual time makes such a test exact whatever the load of
+// the machine. wait closes the idle connections and waits for the handlers;
+// it must be called before the bubble ends.
+func pipeTransport(srv *rawServer, handle func(*rawServer, net.Conn)) (base *http.Transport, wait func()) {
+	var wg sync.WaitGroup
+	base = cleanhttp.DefaultPooledTransport()
+	base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		client, server := net.Pipe()
+		srv.accepted.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer server.Close()
+			handle(srv, server)
+		}()
+		return client, nil
+	}
+	return base, func() {
+		base.CloseIdleConnections()
+		wg.Wait()
+	}
+}
+
 func TestFaultNoAnswer(t *testing.T) {
 	const timeout = 100 * time.Millisecond
 	tests := []struct {
@@ -396,81 +422,92 @@ func TestFaultNoAnswer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			firstDone := make(chan struct{})
-			srv := newRawServer(t, http1(func(n int, _ *http.Request, c net.Conn) bool {
-				if n == 0 {
-					defer close(firstDone)
-					tt.first(c)
-					return false
+			// In a bubble, over pipes: the times below are exact.
+			synctest.Test(t, func(t *testing.T) {
+				firstDone := make(chan struct{})
+				srv := &rawServer{}
+				base, wait := pipeTransport(srv, http1(func(n int, _ *http.Request, c net.Conn) bool {
+					if n == 0 {
+						defer close(firstDone)
+						tt.first(c)
+						return false
+					}
+					respond(c, 200, "ok")
+					return true
+				}))
+				defer wait()
+				tr, tb := faultTransport(t, base)
+				tr.AttemptTimeout = timeout
+				var rec recorder[*http.Response]
+				rec.attach(&tr.Policy)
+				start := time.Now()
+				resp, err := tr.RoundTrip(newRequest(t, context.Background(), "GET", "http://api.example.com/", ""))
+				elapsed := time.Since(start)
+				if err != nil || resp.StatusCode != 200 {
+					t.Fatalf("RoundTrip = %v, %v; want 200", resp, err)
 				}
-				respond(c, 200, "ok")
-				return true
-			}))
-			tr, tb := faultTransport(t, nil)
-			tr.AttemptTimeout = timeout
-			var rec recorder[*http.Response]
-			rec.attach(&tr.Policy)
-			start := time.Now()
-			resp, err := tr.RoundTrip(newRequest(t, context.Background(), "GET", srv.URL(), ""))
-			elapsed := time.Since(start)
-			if err != nil || resp.StatusCode != 200 {
-				t.Fatalf("RoundTrip = %v, %v; want 200", resp, err)
-			}
-			tb.checkBodies(t, resp)
-			if body, err := readBody(resp); body != "ok" || err != nil {
-				t.Errorf("body = %q, %v", body, err)
-			}
-			if elapsed < timeout || elapsed > 3*timeout {
-				t.Errorf("answered after %v; want the attempt timeout (%v) and a little", elapsed, timeout)
-			}
-			if srv.requests.Load() != 2 || tb.attempts.Load() != 2 {
-				t.Errorf("server saw %d requests, base %d attempts; want 2", srv.requests.Load(), tb.attempts.Load())
-			}
-			var ne net.Error
-			if len(rec.all) != 2 || !errors.As(rec.all[0].Err, &ne) || !ne.Timeout() {
-				t.Errorf("events %s; want a backoff on a timeout, then success", rec.String())
-			}
-			// The timed-out attempt's connection was closed by the client,
-			// not left to hang.
-			select {
-			case <-firstDone:
-			case <-time.After(2 * time.Second):
-				t.Errorf("the connection of the timed-out attempt is still open")
-			}
-			tb.allClosed(t)
+				tb.checkBodies(t, resp)
+				if body, err := readBody(resp); body != "ok" || err != nil {
+					t.Errorf("body = %q, %v", body, err)
+				}
+				// The attempt timeout, then the 5ms wait.
+				if want := timeout + 5*time.Millisecond; elapsed != want {
+					t.Errorf("answered after %v; want the attempt timeout and the wait, %v", elapsed, want)
+				}
+				if srv.requests.Load() != 2 || tb.attempts.Load() != 2 {
+					t.Errorf("server saw %d requests, base %d attempts; want 2", srv.requests.Load(), tb.attempts.Load())
+				}
+				var ne net.Error
+				if len(rec.all) != 2 || !errors.As(rec.all[0].Err, &ne) || !ne.Timeout() {
+					t.Errorf("events %s; want a backoff on a timeout, then success", rec.String())
+				}
+				// The timed-out attempt's connection was closed by the
+				// client, not left to hang.
+				select {
+				case <-firstDone:
+				case <-time.After(time.Second):
+					t.Errorf("the connection of the timed-out attempt is still open")
+				}
+				tb.allClosed(t)
+			})
 		})
 	}
 }
 
 func TestFaultSlowBodyNotCutOff(t *testing.T) {
-	const timeout = 50 * time.Millisecond
-	srv := newRawServer(t, http1(func(n int, _ *http.Request, c net.Conn) bool {
-		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n")
-		for i := 0; i < 3; i++ {
-			time.Sleep(timeout)
-			io.WriteString(c, "0123456789")
+	// In a bubble, over a pipe: the server's pauses are exact.
+	synctest.Test(t, func(t *testing.T) {
+		const timeout = 50 * time.Millisecond
+		srv := &rawServer{}
+		base, wait := pipeTransport(srv, http1(func(n int, _ *http.Request, c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n")
+			for i := 0; i < 3; i++ {
+				time.Sleep(timeout)
+				io.WriteString(c, "0123456789")
+			}
+			return true
+		}))
+		defer wait()
+		tr, tb := faultTransport(t, base)
+		tr.AttemptTimeout = timeout
+		start := time.Now()
+		resp, err := tr.RoundTrip(newRequest(t, context.Background(), "GET", "http://api.example.com/", ""))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("RoundTrip = %v, %v; want 200", resp, err)
 		}
-		return true
-	}))
-	tr, tb := faultTransport(t, nil)
-	tr.AttemptTimeout = timeout
-	start := time.Now()
-	resp, err := tr.RoundTrip(newRequest(t, context.Background(), "GET", srv.URL(), ""))
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("RoundTrip = %v, %v; want 200", resp, err)
-	}
-	tb.checkBodies(t, resp)
-	body, err := readBody(resp)
-	if body != strings.Repeat("0123456789", 3) || err != nil {
-		t.Errorf("body = %q, %v; want the whole body: AttemptTimeout must not cut it off", body, err)
-	}
-	if d := time.Since(start); d < 3*timeout {
-		t.Errorf("the body took %v, want at least %v", d, 3*timeout)
-	}
-	if srv.requests.Load() != 1 || tb.attempts.Load() != 1 {
-		t.Errorf("server saw %d requests, base %d attempts; want 1", srv.requests.Load(), tb.attempts.Load())
-	}
-	tb.allClosed(t)
+		tb.checkBodies(t, resp)
+		body, err := readBody(resp)
+		if body != strings.Repeat("0123456789", 3) || err != nil {
+			t.Errorf("body = %q, %v; want the whole body: AttemptTimeout must not cut it off", body, err)
+		}
+		if d := time.Since(start); d != 3*timeout {
+			t.Errorf("the body took %v, want %v", d, 3*timeout)
+		}
+		if srv.requests.Load() != 1 || tb.attempts.Load() != 1 {
+			t.Errorf("server saw %d requests, base %d attempts; want 1", srv.requests.Load(), tb.attempts.Load())
+		}
+		tb.allClosed(t)
+	})
 }
 
 func TestFaultUntrustedCertificate(t *testing.T) {
@@ -524,7 +561,21 @@ func TestFaultKeepAliveClosedByServer(t *testing.T) {
 				time.Sleep(5 * time.Millisecond)
 				return false
 			}))
-			tr, tb := faultTransport(t, nil)
+			// The client's side of each connection, to know when net/http
+			// has seen the server's close: a sleep cannot tell on a busy
+			// machine, and a POST sent on a connection that the server is
+			// closing is not one net/http may send again.
+			base := cleanhttp.DefaultPooledTransport()
+			var clientClosed atomic.Int32
+			dial := base.DialContext
+			base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				c, err := dial(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				return &closeCountingConn{Conn: c, closed: &clientClosed}, nil
+			}
+			tr, tb := faultTransport(t, base)
 			const requests = 5
 			for i := 0; i < requests; i++ {
 				resp, err := tr.RoundTrip(newRequest(t, context.Background(), method, srv.URL(), "payload"))
@@ -534,7 +585,14 @@ func TestFaultKeepAliveClosedByServer(t *testing.T) {
 				if body, err := readBody(resp); body != "ok" || err != nil {
 					t.Fatalf("request %d: body %q, %v", i+1, body, err)
 				}
-				time.Sleep(10 * time.Millisecond) // the server closes meanwhile
+				// The server closes meanwhile; net/http closes its side
+				// (marking the pooled connection broken first) when it
+				// reads the FIN.
+				for deadline := time.Now().Add(10 * time.Second); clientClosed.Load() < int32(i+1); time.Sleep(time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Fatalf("request %d: net/http did not close its side of the connection within 10s of the server's close", i+1)
+					}
+				}
 			}
 			if srv.requests.Load() != requests || srv.accepted.Load() != requests || tb.attempts.Load() != requests {
 				t.Errorf("server saw %d requests on %d connections, base %d attempts; want %d of each",
@@ -543,6 +601,19 @@ func TestFaultKeepAliveClosedByServer(t *testing.T) {
 			tb.allClosed(t)
 		})
 	}
+}
+
+// closeCountingConn counts, once per connection, the closes of a
+// connection.
+type closeCountingConn struct {
+	net.Conn
+	once   sync.Once
+	closed *atomic.Int32
+}
+
+func (c *closeCountingConn) Close() error {
+	c.once.Do(func() { c.closed.Add(1) })
+	return c.Conn.Close()
 }
 
 func TestFaultKeepAliveClosedUnderTheRequest(t *testing.T) {

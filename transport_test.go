@@ -812,8 +812,12 @@ func TestTransportConnectionReuse(t *testing.T) {
 	if hits.Load() != 2*requests {
 		t.Fatalf("%d hits, want %d", hits.Load(), 2*requests)
 	}
-	if n := newConns.Load(); n != 1 {
-		t.Errorf("%d connections for %d retried requests, want 1", n, requests)
+	// Each drained 503 leaves its connection to the retry. net/http puts a
+	// connection back in its pool on a goroutine of its own, after the
+	// body is read: on a busy machine the retry may find the pool empty
+	// and dial, now and then. Without the drain, every retry would dial.
+	if n := newConns.Load(); n < 1 || n > requests/20 {
+		t.Errorf("%d connections for %d retried requests, want 1 and at most %d", n, requests, requests/20)
 	}
 }
 
