@@ -296,9 +296,10 @@ func TestPolicyBadLimits(t *testing.T) {
 					ctx, cancel = context.WithTimeout(ctx, tt.ctx)
 					defer cancel()
 				}
+				ctx, attempt := runawayGuard(t, ctx, 1000)
 				calls := 0
 				start := time.Now()
-				_, err := p.Do(ctx, func(context.Context) (int, error) { calls++; return 0, errBoom })
+				_, err := p.Do(ctx, func(context.Context) (int, error) { calls++; attempt(); return 0, errBoom })
 				var e *backoff.Error
 				if !errors.As(err, &e) || e.Reason != tt.reason || e.Tries != tt.tries || calls != tt.tries {
 					t.Errorf("Do = %v after %d calls; want %s after %d", err, calls, tt.reason, tt.tries)

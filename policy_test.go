@@ -271,7 +271,8 @@ func TestUnlimitedTriesBoundedByMaxTime(t *testing.T) {
 		p.MaxTries = backoff.Unlimited
 		p.MaxTime = time.Minute
 		op, calls := script(fail[int](errBoom))
-		_, err := p.Do(context.Background(), op)
+		ctx, op := guarded(t, context.Background(), 1000, op)
+		_, err := p.Do(ctx, op)
 		if !errors.Is(err, backoff.ErrMaxTime) || *calls != 61 {
 			t.Errorf("Do error = %v after %d calls; want max_time after 61", err, *calls)
 		}
@@ -297,7 +298,8 @@ func TestLimitFuncsEvaluatedOncePerCall(t *testing.T) {
 		}
 		p.MaxTriesFunc = func() int { return backoff.Unlimited }
 		op, calls := script(fail[int](errBoom))
-		if _, err := p.Do(context.Background(), op); !errors.Is(err, backoff.ErrMaxTime) || *calls != 91 {
+		ctx, op := guarded(t, context.Background(), 1000, op)
+		if _, err := p.Do(ctx, op); !errors.Is(err, backoff.ErrMaxTime) || *calls != 91 {
 			t.Errorf("Do error = %v after %d calls; want max_time after 91", err, *calls)
 		}
 	})
@@ -315,11 +317,12 @@ func TestMaxTimeBound(t *testing.T) {
 					p.MaxTime = maxTime
 					var waits []time.Duration
 					p.OnBackoff = []backoff.Handler[int]{func(d backoff.Details[int]) { waits = append(waits, d.Wait) }}
-					start := time.Now()
-					_, err := p.Do(context.Background(), func(context.Context) (int, error) {
+					ctx, op := guarded(t, context.Background(), 1000, func(context.Context) (int, error) {
 						time.Sleep(attempt)
 						return 0, errBoom
 					})
+					start := time.Now()
+					_, err := p.Do(ctx, op)
 					total := time.Since(start)
 					if !errors.Is(err, backoff.ErrMaxTime) {
 						t.Errorf("attempt %v, max %v: err = %v, want max_time", attempt, maxTime, err)
