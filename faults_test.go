@@ -713,6 +713,7 @@ const (
 	h2FlagEndHdrs = 0x4
 	h2NoError     = 0x0
 	h2RefusedStrm = 0x7
+	h2InternalErr = 0x2
 	h2Status200   = 0x88 // HPACK: indexed field 8, ":status: 200"
 	h2Preface     = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 )
@@ -734,6 +735,7 @@ const (
 	h2Refuse                     // RST_STREAM REFUSED_STREAM
 	h2GoAwayNone                 // GOAWAY, last stream 0 (this one never processed), then close
 	h2GoAwayThis                 // GOAWAY, last stream = this one (maybe processed), then close
+	h2Internal                   // RST_STREAM INTERNAL_ERROR (maybe processed)
 )
 
 // h2 returns a connection handler that speaks HTTP/2 and lets act decide
@@ -791,6 +793,8 @@ func h2(act func(n int) h2Action) func(*rawServer, net.Conn) {
 					send(h2Data, h2FlagEndStrm, stream, []byte("ok"))
 				case h2Refuse:
 					send(h2RSTStream, 0, stream, binary.BigEndian.AppendUint32(nil, h2RefusedStrm))
+				case h2Internal:
+					send(h2RSTStream, 0, stream, binary.BigEndian.AppendUint32(nil, h2InternalErr))
 				case h2GoAwayNone, h2GoAwayThis:
 					last := uint32(0)
 					if a == h2GoAwayThis {
