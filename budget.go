@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/maphash"
 	"math"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -257,13 +258,19 @@ func (b *Budget) Range(f func(host string, tokens float64) bool) {
 // contexts it passes to its operation when its Exclusive field is set.
 func Retrying(ctx context.Context) context.Context {
 	switch {
-	case ctx == context.Background():
-		return retryingBackground // the common case, without an allocation
+	case reflect.TypeOf(ctx) == backgroundType:
+		// The common case, without an allocation. The types are compared,
+		// not the contexts: a context's dynamic type may not be comparable.
+		return retryingBackground
 	case IsRetrying(ctx):
 		return ctx
 	}
 	return context.WithValue(ctx, retryingKey{}, true)
 }
+
+// backgroundType is the type of context.Background(), which holds no
+// other value.
+var backgroundType = reflect.TypeOf(context.Background())
 
 var retryingBackground = context.WithValue(context.Background(), retryingKey{}, true)
 

@@ -331,14 +331,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, t.err
 	}
 	p := &t.policy
-	if IsRetrying(req.Context()) {
+	retrying := IsRetrying(req.Context())
+	if retrying {
 		// A retrying layer above this one retries: one attempt here.
 		p = &t.single
 	} else if req.URL != nil {
 		t.budget.deposit(req.URL.Host)
 	}
 	c := callPool.Get().(*call)
-	*c = call{t: t, req: req}
+	// The engine marks the context (Retrying) unless it is marked already.
+	*c = call{t: t, req: req, marked: p.Exclusive && !retrying}
 	returned := false
 	defer func() {
 		if !returned {
@@ -416,6 +418,11 @@ type call struct {
 	// bodyFailed is set when the request's GetBody failed, which ends the
 	// call with that error.
 	bodyFailed bool
+
+	// marked reports that the engine passes the attempts a context derived
+	// from the request's (see Retrying). Contexts are never compared: a
+	// context's dynamic type may not be comparable.
+	marked bool
 }
 
 // abort releases what the call holds when a hook or the Base panics: the
@@ -449,7 +456,7 @@ func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 		timer = time.AfterFunc(d, func() { cancel(errAttemptTimeout) })
 		c.cancel, c.timer = cancel, timer
 	}
-	r, err := c.request(ctx)
+	r, err := c.request(ctx, c.marked || cancel != nil)
 	if err != nil {
 		if cancel != nil {
 			c.cancel, c.timer = nil, nil
@@ -513,9 +520,10 @@ func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 }
 
 // request returns the request of the current attempt, with ctx as its
-// context: the caller's request itself when nothing needs to change, else a
-// shallow copy (the caller's request is never modified).
-func (c *call) request(ctx context.Context) (*http.Request, error) {
+// context (derived reports whether ctx is not the request's own context):
+// the caller's request itself when nothing needs to change, else a shallow
+// copy (the caller's request is never modified).
+func (c *call) request(ctx context.Context, derived bool) (*http.Request, error) {
 	req := c.req
 	var body io.ReadCloser
 	var getBody func() (io.ReadCloser, error)
@@ -546,7 +554,7 @@ func (c *call) request(ctx context.Context) (*http.Request, error) {
 		getBody = c.body.getBody
 	}
 	header := c.t.AttemptHeader
-	if body == nil && header == "" && ctx == req.Context() {
+	if body == nil && header == "" && !derived {
 		return req, nil
 	}
 	r := req.WithContext(ctx)
