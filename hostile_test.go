@@ -25,18 +25,6 @@ import (
 	"github.com/f99b3bbb/backoff/strategy"
 )
 
-// noPanic runs f and reports a panic as a test failure rather than letting
-// it end the test binary.
-func noPanic(t *testing.T, what string, f func()) {
-	t.Helper()
-	defer func() {
-		if r := recover(); r != nil {
-			t.Errorf("%s panicked: %v", what, r)
-		}
-	}()
-	f()
-}
-
 // A response with a nil Body, which http.Client tolerates: the Transport
 // treats it as http.NoBody wherever it touches it.
 func TestHostileNilBody(t *testing.T) {

@@ -13,10 +13,7 @@ func (p *Policy[T]) logBackoff(ctx context.Context, d *Details[T]) {
 	if p.Logger == nil {
 		return
 	}
-	level := slog.LevelInfo
-	if p.BackoffLevel != nil {
-		level = p.BackoffLevel.Level()
-	}
+	level := levelOf(p.BackoffLevel, slog.LevelInfo)
 	if !p.Logger.Enabled(ctx, level) {
 		return
 	}
@@ -30,20 +27,24 @@ func (p *Policy[T]) logGiveUp(ctx context.Context, d *Details[T]) {
 		return
 	}
 	level := slog.LevelError
-	switch {
-	case d.Reason == ErrCanceled:
-		level = slog.LevelInfo
-		if p.BackoffLevel != nil {
-			level = p.BackoffLevel.Level()
-		}
-	case p.GiveUpLevel != nil:
-		level = p.GiveUpLevel.Level()
+	if d.Reason == ErrCanceled {
+		level = levelOf(p.BackoffLevel, slog.LevelInfo)
+	} else {
+		level = levelOf(p.GiveUpLevel, level)
 	}
 	if !p.Logger.Enabled(ctx, level) {
 		return
 	}
 	msg := fmt.Sprintf("Giving up %s(...) after %d tries (%s)", d.Name, d.Tries, detail(d))
 	p.Logger.LogAttrs(ctx, level, msg, attrs(d)...)
+}
+
+// levelOf returns l's level, or def when l is nil or holds a nil value.
+func levelOf(l slog.Leveler, def slog.Level) slog.Level {
+	if l == nil || nilValue(l) {
+		return def
+	}
+	return l.Level()
 }
 
 // detail is the part of a log line in parentheses: the error, the HTTP

@@ -104,7 +104,10 @@ type Policy[T any] struct {
 	GiveUp func(error) bool
 
 	// Wait computes the wait before each retry. Nil means strategy.Expo{}:
-	// 1s, 2s, 4s, 8s, … with no cap.
+	// 1s, 2s, 4s, 8s, … with no cap. A nil pointer, such as
+	// (*strategy.Expo)(nil), is invalid: Validate reports it, and a call
+	// treats it as a strategy exhausted at once, so that the first
+	// retryable failure gives up with ErrExhausted.
 	Wait strategy.Strategy
 
 	// Jitter spreads each wait after the strategy (and its cap). Nil means
@@ -141,7 +144,9 @@ type Policy[T any] struct {
 	// raise_on_giveup=False): the zero value after an error, or the last
 	// value when the call gave up on a value. A call ended by its context
 	// (ErrCanceled, ErrDeadline) still returns its error: the caller's
-	// context decided, not the Policy.
+	// context decided, not the Policy. So does a call whose finite strategy
+	// ran out (ErrExhausted), as in Python, which raises on exhaustion
+	// whatever raise_on_giveup says. A Transport refuses NoErrorOnGiveUp.
 	NoErrorOnGiveUp bool
 
 	// OnSuccess, OnBackoff and OnGiveUp are the event handlers, called in
@@ -174,7 +179,8 @@ type Policy[T any] struct {
 	// BackoffLevel and GiveUpLevel are the levels of those lines. Nil means
 	// slog.LevelInfo for backoff lines and slog.LevelError for give-up lines
 	// (Python's defaults). A give-up because the context was cancelled is
-	// logged at BackoffLevel.
+	// logged at BackoffLevel. A nil pointer, such as (*slog.LevelVar)(nil),
+	// is invalid: Validate reports it, and the lines use the default level.
 	BackoffLevel slog.Leveler
 	GiveUpLevel  slog.Leveler
 }
@@ -313,19 +319,59 @@ func (p *Policy[T]) wrapCopy(op any) (*Policy[T], error) {
 	return q, nil
 }
 
-// Validate reports whether the Policy's configuration is valid: today,
-// whether its wait strategy is (when the strategy has a Validate method,
-// as every built-in one does). A Policy that is not valid still works, with
-// the normalisations its strategy documents; Validate lets a program refuse
-// bad configuration when it is read.
+// Validate reports whether the Policy's configuration is valid: whether its
+// wait strategy is (when the strategy has a Validate method, as every
+// built-in one does), and whether Wait, BackoffLevel or GiveUpLevel holds a
+// nil pointer (or another nil value that is not an untyped nil and has no
+// Validate method of its own), as a [*ConfigError]. A Policy that is not
+// valid still works, with the normalisations its fields and its strategy
+// document; Validate lets a program refuse bad configuration when it is
+// read.
 func (p *Policy[T]) Validate() error {
-	if p == nil || p.Wait == nil {
+	if p == nil {
 		return nil
 	}
-	if v, ok := p.Wait.(interface{ Validate() error }); ok {
-		return v.Validate()
+	var errs []error
+	if w := p.Wait; w != nil {
+		v, ok := w.(interface{ Validate() error })
+		switch {
+		case nilPointer(w) || !ok && nilValue(w):
+			errs = append(errs, typedNilError("Policy.Wait", w, "use a nil Wait for the default strategy"))
+		case ok:
+			errs = append(errs, v.Validate())
+		}
 	}
-	return nil
+	for _, f := range []struct {
+		name string
+		l    slog.Leveler
+	}{{"Policy.BackoffLevel", p.BackoffLevel}, {"Policy.GiveUpLevel", p.GiveUpLevel}} {
+		if f.l != nil && nilValue(f.l) {
+			errs = append(errs, typedNilError(f.name, f.l, "use a nil Leveler for the default level"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// nilPointer reports whether v holds a nil pointer, whose value-receiver
+// methods panic.
+func nilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
+
+// nilValue reports whether v holds a nil pointer, func, map or channel: an
+// interface value that is not nil but whose methods may well panic.
+func nilValue(v any) bool {
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Chan, reflect.UnsafePointer:
+		return rv.IsNil()
+	}
+	return false
+}
+
+// typedNilError reports that field holds v, a nil value of a concrete type.
+func typedNilError(field string, v any, hint string) error {
+	return &ConfigError{Field: field, Value: "(" + reflect.TypeOf(v).String() + ")(nil)", Msg: "must not be a nil value of a concrete type: " + hint}
 }
 
 // funcName is the name of the function f without its package path, as in
@@ -514,6 +560,11 @@ func run[T any, C caller[T]](ctx context.Context, p *Policy[T], c C) (T, error) 
 // nextWait computes the wait before retry number tries and the strategy's
 // raw value, or the reason to give up instead.
 func nextWait[T any, C caller[T]](ctx context.Context, wait strategy.Strategy, jit jitter.Func, c C, d *Details[T], tries int, prev, maxTime, elapsed time.Duration) (w, raw time.Duration, reason Reason) {
+	if tries == 1 && nilPointer(wait) {
+		// Its methods would panic (see Policy.Wait). Checked on the first
+		// retry only: a nil pointer never gets to the second.
+		return 0, 0, ErrExhausted
+	}
 	s := strategy.State{Retry: tries, Prev: prev, Err: d.Err, Rand: rand.Float64()}
 	if d.Err == nil {
 		s.Value = d.Value
@@ -634,7 +685,7 @@ func (p *Policy[T]) giveUp(ctx context.Context, d Details[T], reason Reason, cau
 	}
 	p.logGiveUp(ctx, &d)
 	fire(p.OnGiveUp, d)
-	if p.NoErrorOnGiveUp && reason != ErrCanceled && reason != ErrDeadline {
+	if p.NoErrorOnGiveUp && reason != ErrCanceled && reason != ErrDeadline && reason != ErrExhausted {
 		if d.Err != nil {
 			var zero T
 			return zero, nil

@@ -138,13 +138,16 @@ var DefaultTransportWait strategy.Strategy = strategy.Expo{Factor: 250 * time.Mi
 type Transport struct {
 	// Base makes each attempt. If nil, the Transport makes its own pooled
 	// transport (go-cleanhttp's DefaultPooledTransport) on first use, never
-	// sharing http.DefaultTransport.
+	// sharing http.DefaultTransport. A nil pointer, such as
+	// (*http.Transport)(nil), is invalid (Validate reports it).
 	Base http.RoundTripper
 
 	// Policy is the engine's configuration: limits, wait strategy, jitter,
 	// GiveUp, handlers and logger. A nil Policy.Wait means
 	// DefaultTransportWait. Its RetryOn and RetryIf must be nil (Validate
-	// refuses them): Classify decides what is retried.
+	// refuses them): Classify decides what is retried. Its NoErrorOnGiveUp
+	// must be false (Validate refuses it): a Transport that gives up after
+	// a transport error returns that error.
 	Policy Policy[*http.Response]
 
 	// Classify reports whether an attempt failed in a way worth retrying. If
@@ -215,7 +218,12 @@ type Transport struct {
 
 	// AttemptHeader, if set, names a request header in which every attempt
 	// tells the server its number (1 for the first), so that servers can
-	// see retries. Empty means no header.
+	// see retries. Empty means no header. It must be a valid header name
+	// and, in any case, none of the hop-by-hop or framing headers that a
+	// client must not set this way (Connection, Keep-Alive,
+	// Proxy-Connection, Proxy-Authenticate, Proxy-Authorization, TE,
+	// Trailer, Transfer-Encoding, Upgrade, HTTP2-Settings, Content-Length,
+	// Host, Expect): Validate refuses them.
 	AttemptHeader string
 
 	once      sync.Once
@@ -253,16 +261,23 @@ func requestOptionsFrom(ctx context.Context) requestOptions {
 }
 
 // Validate reports whether the Transport's configuration is valid: its
-// Policy (whose RetryOn and RetryIf must be nil), its Budget,
-// RetryAfterSpread, which must not be NaN or +Inf, and AttemptHeader,
-// which must be a valid header name.
+// Base (not a nil pointer), its Policy (whose RetryOn and RetryIf must be
+// nil and NoErrorOnGiveUp false), its Budget, RetryAfterSpread, which must
+// not be NaN or +Inf, and AttemptHeader, which must be a valid header name
+// and not a reserved one.
 // A Transport that is not valid fails every request with this error,
 // without sending it.
 func (t *Transport) Validate() error {
 	var errs []error
+	if t.Base != nil && nilValue(t.Base) {
+		errs = append(errs, typedNilError("Transport.Base", t.Base, "use a nil Base for a pooled transport of the Transport's own"))
+	}
 	errs = append(errs, t.Policy.Validate())
 	if t.Policy.RetryOn != nil || t.Policy.RetryIf != nil {
 		errs = append(errs, &ConfigError{Field: "Transport.Policy.RetryOn/RetryIf", Value: "set", Msg: "must be nil: a Transport decides with Classify"})
+	}
+	if t.Policy.NoErrorOnGiveUp {
+		errs = append(errs, &ConfigError{Field: "Transport.Policy.NoErrorOnGiveUp", Value: true, Msg: "must be false: a RoundTripper that has no response must return an error"})
 	}
 	if t.Budget != nil {
 		errs = append(errs, t.Budget.Validate())
@@ -270,10 +285,34 @@ func (t *Transport) Validate() error {
 	if f := t.RetryAfterSpread; math.IsNaN(f) || math.IsInf(f, 1) {
 		errs = append(errs, &ConfigError{Field: "Transport.RetryAfterSpread", Value: f, Msg: "must be a finite fraction (0: the default; negative: none)"})
 	}
-	if h := t.AttemptHeader; h != "" && !validHeaderName(h) {
+	switch h := t.AttemptHeader; {
+	case h == "":
+	case !validHeaderName(h):
 		errs = append(errs, &ConfigError{Field: "Transport.AttemptHeader", Value: fmt.Sprintf("%q", h), Msg: "must be a header field name (RFC 9110 token)"})
+	case reservedHeader(h):
+		errs = append(errs, &ConfigError{Field: "Transport.AttemptHeader", Value: fmt.Sprintf("%q", h), Msg: "must not be a hop-by-hop or framing header, which HTTP/2 refuses or which would change the request"})
 	}
 	return errors.Join(errs...)
+}
+
+// reservedHeaders are the headers AttemptHeader must not name: hop-by-hop
+// headers (RFC 9110, section 7.6.1; HTTP/2 refuses a request that carries
+// them) and those that frame or route the request.
+var reservedHeaders = []string{
+	"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
+	"TE", "Trailer", "Transfer-Encoding", "Upgrade", "HTTP2-Settings",
+	"Content-Length", "Host", "Expect",
+}
+
+// reservedHeader reports whether h names a header of reservedHeaders, in
+// any case.
+func reservedHeader(h string) bool {
+	for _, r := range reservedHeaders {
+		if strings.EqualFold(h, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // validHeaderName reports whether s is an RFC 9110 token.

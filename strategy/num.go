@@ -3,6 +3,7 @@ package strategy
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -110,8 +111,12 @@ type validator interface {
 }
 
 // checkInner validates a strategy held in the field typ.field when it has a
-// Validate method. A nil inner strategy is not checked here.
+// Validate method, and reports a nil pointer (whose methods would panic).
+// A nil inner strategy is not checked here.
 func checkInner(typ, field string, inner Strategy) error {
+	if rv := reflect.ValueOf(inner); rv.Kind() == reflect.Pointer && rv.IsNil() {
+		return errorf("%s.%s is a nil %T", typ, field, inner)
+	}
 	v, ok := inner.(validator)
 	if !ok {
 		return nil
