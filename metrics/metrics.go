@@ -49,8 +49,8 @@ const maxOperations = 100
 // labels, New returns an error that wraps the
 // prometheus.AlreadyRegisteredError, or, with [WithReuse], the Metrics
 // registered earlier. An invalid option (a metric or label name that
-// Prometheus refuses, a constant label named like a variable one, buckets
-// out of order) is an error too.
+// Prometheus refuses or reserves, such as a constant label le, a constant
+// label named like a variable one, buckets out of order) is an error too.
 func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 	o := defaultOptions()
 	for _, opt := range opts {

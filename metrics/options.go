@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
@@ -71,8 +73,11 @@ func WithSubsystem(subsystem string) Option {
 
 // WithConstLabels adds labels with fixed values to every metric, such as
 // the name of the remote service when one registry serves several
-// clients. Their names must not be those of the variable labels (method,
-// host, code, reason, outcome, operation, result). The map is copied.
+// clients. Their names must be valid Prometheus label names
+// ([a-zA-Z_][a-zA-Z0-9_]*), must not be reserved by Prometheus (le,
+// quantile, or any name starting with __), and must not be those of the
+// variable labels (method, host, code, reason, outcome, operation, result),
+// whether WithHosts is given or not: [New] refuses them. The map is copied.
 func WithConstLabels(labels prometheus.Labels) Option {
 	labels = maps.Clone(labels)
 	return optionFunc(func(o *options) { o.constLabels = labels })
@@ -144,15 +149,26 @@ func checkBuckets(name string, buckets []float64) error {
 	return nil
 }
 
+// variableLabels are the names of the labels the metrics set themselves,
+// with or without WithHosts.
+var variableLabels = []string{"method", "host", "code", "reason", "outcome", "operation", "result"}
+
 func (o *options) check() error {
 	var errs []error
 	// Classic names, which need no quoting in PromQL or the text format.
 	if fq := prometheus.BuildFQName(o.namespace, o.subsystem, "x"); !model.LegacyValidation.IsValidMetricName(fq) {
 		errs = append(errs, fmt.Errorf("metrics: namespace %q and subsystem %q do not make a valid metric name prefix", o.namespace, o.subsystem))
 	}
-	for name := range o.constLabels {
-		if !model.LegacyValidation.IsValidLabelName(name) {
+	for _, name := range slices.Sorted(maps.Keys(o.constLabels)) {
+		switch {
+		case !model.LegacyValidation.IsValidLabelName(name):
 			errs = append(errs, fmt.Errorf("metrics: invalid constant label name %q", name))
+		case strings.HasPrefix(name, "__"):
+			errs = append(errs, fmt.Errorf("metrics: constant label name %q: names starting with __ are reserved by Prometheus", name))
+		case name == "le" || name == "quantile":
+			errs = append(errs, fmt.Errorf("metrics: constant label name %q is reserved by Prometheus for histograms and summaries", name))
+		case slices.Contains(variableLabels, name):
+			errs = append(errs, fmt.Errorf("metrics: constant label name %q is a label of the metrics themselves", name))
 		}
 	}
 	return errors.Join(append(errs,
