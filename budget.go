@@ -1,11 +1,9 @@
 package backoff
 
 import (
-	"context"
 	"errors"
 	"hash/maphash"
 	"math"
-	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -248,36 +246,3 @@ func (b *Budget) Range(f func(host string, tokens float64) bool) {
 		}
 	}
 }
-
-// Retrying returns a copy of ctx marked as being under a retrying layer.
-// A [Transport] that sees the mark on a request's context makes a single
-// attempt, leaving the retries to the layer above, so that nested retrying
-// layers do not multiply their attempts (3 layers of 4 tries would make 64
-// attempts). A Transport marks the context of each of its attempts itself,
-// so a Transport under a Transport needs nothing; a [Policy] marks the
-// contexts it passes to its operation when its Exclusive field is set.
-func Retrying(ctx context.Context) context.Context {
-	switch {
-	case reflect.TypeOf(ctx) == backgroundType:
-		// The common case, without an allocation. The types are compared,
-		// not the contexts: a context's dynamic type may not be comparable.
-		return retryingBackground
-	case IsRetrying(ctx):
-		return ctx
-	}
-	return context.WithValue(ctx, retryingKey{}, true)
-}
-
-// backgroundType is the type of context.Background(), which holds no
-// other value.
-var backgroundType = reflect.TypeOf(context.Background())
-
-var retryingBackground = context.WithValue(context.Background(), retryingKey{}, true)
-
-// IsRetrying reports whether ctx carries the mark of [Retrying].
-func IsRetrying(ctx context.Context) bool {
-	v, _ := ctx.Value(retryingKey{}).(bool)
-	return v
-}
-
-type retryingKey struct{}

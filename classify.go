@@ -24,8 +24,8 @@ type Attempt struct {
 	// Err is the attempt's error, or nil when there is a response.
 	Err error
 
-	// N is the attempt's number, 1 for the first.
-	N int
+	// Number is the attempt's number, 1 for the first.
+	Number int
 }
 
 // DefaultClassify reports whether an attempt failed in a way worth

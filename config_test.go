@@ -133,7 +133,7 @@ func TestStrategyBadConfig(t *testing.T) {
 
 			// A Policy using it: Validate and Wrap report the error; Do runs
 			// with the normalisation, within its limits.
-			p := backoff.Policy[int]{Wait: tt.s, MaxTries: 5, MaxTime: time.Minute, Jitter: jitter.None}
+			p := backoff.Policy[int]{Wait: tt.s, MaxAttempts: 5, MaxTime: time.Minute, Jitter: jitter.None}
 			if got := p.Validate(); (got == nil) != (err == nil) {
 				t.Errorf("Policy.Validate() = %v; want the strategy's %v", got, err)
 			}
@@ -150,7 +150,7 @@ func TestStrategyBadConfig(t *testing.T) {
 			// or runs within its limits.
 			synctest.Test(t, func(t *testing.T) {
 				base := &fakeBase{steps: []step{{status: 503, body: "busy"}}}
-				tr := &backoff.Transport{Base: base, Policy: backoff.Policy[*http.Response]{Wait: tt.s, MaxTries: 3, MaxTime: time.Minute}}
+				tr := &backoff.Transport{Base: base, Policy: backoff.Policy[*http.Response]{Wait: tt.s, MaxAttempts: 3, MaxTime: time.Minute}}
 				resp, rterr := get(t, tr, "GET", "")
 				if err != nil {
 					if resp != nil || rterr == nil || rterr.Error() != err.Error() || len(base.sent) != 0 {
@@ -168,10 +168,10 @@ func TestStrategyBadConfig(t *testing.T) {
 	}
 }
 
-// checkPolicyBounded runs p (which has the given MaxTries and MaxTime) on
+// checkPolicyBounded runs p (which has the given MaxAttempts and MaxTime) on
 // an operation that always fails, in a synctest bubble, and checks that the
 // call stays within its limits, with sane waits.
-func checkPolicyBounded(t *testing.T, p backoff.Policy[int], maxTries int, maxTime time.Duration) {
+func checkPolicyBounded(t *testing.T, p backoff.Policy[int], maxAttempts int, maxTime time.Duration) {
 	t.Helper()
 	synctest.Test(t, func(t *testing.T) {
 		var waits []time.Duration
@@ -186,11 +186,11 @@ func checkPolicyBounded(t *testing.T, p backoff.Policy[int], maxTries int, maxTi
 		_, err := p.Do(context.Background(), func(context.Context) (int, error) { calls++; return 0, errBoom })
 		elapsed := time.Since(start)
 		var e *backoff.Error
-		if !errors.As(err, &e) || e.Tries != calls || !errors.Is(err, errBoom) {
+		if !errors.As(err, &e) || e.Attempts != calls || !errors.Is(err, errBoom) {
 			t.Errorf("Do error = %v after %d calls; want a *backoff.Error", err, calls)
 		}
-		if calls < 1 || maxTries > 0 && calls > maxTries {
-			t.Errorf("%d calls; want 1 to %d", calls, maxTries)
+		if calls < 1 || maxAttempts > 0 && calls > maxAttempts {
+			t.Errorf("%d calls; want 1 to %d", calls, maxAttempts)
 		}
 		if maxTime > 0 && elapsed > maxTime {
 			t.Errorf("took %v; want at most %v", elapsed, maxTime)
@@ -241,7 +241,7 @@ func TestJitterBadInput(t *testing.T) {
 		{"MaxInt64", func(time.Duration, float64) time.Duration { return maxDur }},
 	} {
 		t.Run("custom "+bad.name, func(t *testing.T) {
-			checkPolicyBounded(t, backoff.Policy[int]{Wait: strategy.Constant{Interval: time.Second}, Jitter: bad.f, MaxTries: 4, MaxTime: time.Minute}, 4, time.Minute)
+			checkPolicyBounded(t, backoff.Policy[int]{Wait: strategy.Constant{Interval: time.Second}, Jitter: bad.f, MaxAttempts: 4, MaxTime: time.Minute}, 4, time.Minute)
 		})
 	}
 }
@@ -268,22 +268,22 @@ func TestPolicyBadLimits(t *testing.T) {
 		reason    backoff.Reason
 		maxTaking time.Duration
 	}{
-		{"MaxTries 0 is the default", backoff.Policy[int]{}, 0, backoff.DefaultMaxTries, backoff.ErrMaxTries, 3 * s},
-		{"MaxTries negative is unlimited", backoff.Policy[int]{MaxTries: -1, MaxTime: 10 * s}, 0, 11, backoff.ErrMaxTime, 10 * s},
-		{"MaxTries MinInt is unlimited", backoff.Policy[int]{MaxTries: math.MinInt, MaxTime: 10 * s}, 0, 11, backoff.ErrMaxTime, 10 * s},
-		{"MaxTries MaxInt, bounded by MaxTime", backoff.Policy[int]{MaxTries: math.MaxInt, MaxTime: 5 * s}, 0, 6, backoff.ErrMaxTime, 5 * s},
-		{"MaxTries MaxInt, bounded by the deadline", backoff.Policy[int]{MaxTries: math.MaxInt}, 5500 * time.Millisecond, 6, backoff.ErrDeadline, 5 * s},
-		{"MaxTriesFunc negative", backoff.Policy[int]{MaxTries: 2, MaxTriesFunc: func() int { return -5 }, MaxTime: 3 * s}, 0, 4, backoff.ErrMaxTime, 3 * s},
-		{"MaxTriesFunc 0 is the default", backoff.Policy[int]{MaxTries: 2, MaxTriesFunc: func() int { return 0 }}, 0, backoff.DefaultMaxTries, backoff.ErrMaxTries, 3 * s},
+		{"MaxAttempts 0 is the default", backoff.Policy[int]{}, 0, backoff.DefaultMaxAttempts, backoff.ErrMaxAttempts, 3 * s},
+		{"MaxAttempts negative is unlimited", backoff.Policy[int]{MaxAttempts: -1, MaxTime: 10 * s}, 0, 11, backoff.ErrMaxTime, 10 * s},
+		{"MaxAttempts MinInt is unlimited", backoff.Policy[int]{MaxAttempts: math.MinInt, MaxTime: 10 * s}, 0, 11, backoff.ErrMaxTime, 10 * s},
+		{"MaxAttempts MaxInt, bounded by MaxTime", backoff.Policy[int]{MaxAttempts: math.MaxInt, MaxTime: 5 * s}, 0, 6, backoff.ErrMaxTime, 5 * s},
+		{"MaxAttempts MaxInt, bounded by the deadline", backoff.Policy[int]{MaxAttempts: math.MaxInt}, 5500 * time.Millisecond, 6, backoff.ErrDeadline, 5 * s},
+		{"MaxAttemptsFunc negative", backoff.Policy[int]{MaxAttempts: 2, MaxAttemptsFunc: func() int { return -5 }, MaxTime: 3 * s}, 0, 4, backoff.ErrMaxTime, 3 * s},
+		{"MaxAttemptsFunc 0 is the default", backoff.Policy[int]{MaxAttempts: 2, MaxAttemptsFunc: func() int { return 0 }}, 0, backoff.DefaultMaxAttempts, backoff.ErrMaxAttempts, 3 * s},
 		{"MaxTime negative gives up at the first failure", backoff.Policy[int]{MaxTime: -1}, 0, 1, backoff.ErrMaxTime, 0},
 		{"MaxTime MinInt64", backoff.Policy[int]{MaxTime: math.MinInt64}, 0, 1, backoff.ErrMaxTime, 0},
-		{"MaxTime MaxInt64 is no limit", backoff.Policy[int]{MaxTime: maxDur, MaxTries: 3}, 0, 3, backoff.ErrMaxTries, 2 * s},
+		{"MaxTime MaxInt64 is no limit", backoff.Policy[int]{MaxTime: maxDur, MaxAttempts: 3}, 0, 3, backoff.ErrMaxAttempts, 2 * s},
 		{"MaxTime 1ns", backoff.Policy[int]{MaxTime: 1}, 0, 2, backoff.ErrMaxTime, 1},
 		{"MaxTimeFunc negative", backoff.Policy[int]{MaxTime: time.Hour, MaxTimeFunc: func() time.Duration { return -s }}, 0, 1, backoff.ErrMaxTime, 0},
-		{"MaxTimeFunc MaxInt64", backoff.Policy[int]{MaxTimeFunc: func() time.Duration { return maxDur }, MaxTries: 2}, 0, 2, backoff.ErrMaxTries, s},
+		{"MaxTimeFunc MaxInt64", backoff.Policy[int]{MaxTimeFunc: func() time.Duration { return maxDur }, MaxAttempts: 2}, 0, 2, backoff.ErrMaxAttempts, s},
 		{"deadline already passed", backoff.Policy[int]{}, -s, 1, backoff.ErrDeadline, 0},
-		{"no Name, no Logger, no levels", backoff.Policy[int]{Name: "", Logger: nil, BackoffLevel: nil, GiveUpLevel: nil, MaxTries: 2}, 0, 2, backoff.ErrMaxTries, s},
-		{"odd Name and Logger", backoff.Policy[int]{Name: "\xff\x00" + strings.Repeat("n", 1<<12), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxTries: 2}, 0, 2, backoff.ErrMaxTries, s},
+		{"no Name, no Logger, no levels", backoff.Policy[int]{Name: "", Logger: nil, BackoffLevel: nil, GiveUpLevel: nil, MaxAttempts: 2}, 0, 2, backoff.ErrMaxAttempts, s},
+		{"odd Name and Logger", backoff.Policy[int]{Name: "\xff\x00" + strings.Repeat("n", 1<<12), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxAttempts: 2}, 0, 2, backoff.ErrMaxAttempts, s},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -301,7 +301,7 @@ func TestPolicyBadLimits(t *testing.T) {
 				start := time.Now()
 				_, err := p.Do(ctx, func(context.Context) (int, error) { calls++; attempt(); return 0, errBoom })
 				var e *backoff.Error
-				if !errors.As(err, &e) || e.Reason != tt.reason || e.Tries != tt.tries || calls != tt.tries {
+				if !errors.As(err, &e) || e.Reason != tt.reason || e.Attempts != tt.tries || calls != tt.tries {
 					t.Errorf("Do = %v after %d calls; want %s after %d", err, calls, tt.reason, tt.tries)
 				}
 				if d := time.Since(start); d > tt.maxTaking {
@@ -387,9 +387,9 @@ func TestTransportBadConfig(t *testing.T) {
 			b := &fakeBase{steps: []step{busy, okStep}}
 			return &backoff.Transport{Base: b, DrainLimit: math.MaxInt64}, b
 		}, "GET", "", 2, 200, ""},
-		{"Policy.MaxTries negative, bounded by MaxTime", func() (*backoff.Transport, *fakeBase) {
+		{"Policy.MaxAttempts negative, bounded by MaxTime", func() (*backoff.Transport, *fakeBase) {
 			b := &fakeBase{steps: []step{busy}}
-			return &backoff.Transport{Base: b, Policy: backoff.Policy[*http.Response]{MaxTries: math.MinInt, MaxTime: 5 * s}}, b
+			return &backoff.Transport{Base: b, Policy: backoff.Policy[*http.Response]{MaxAttempts: math.MinInt, MaxTime: 5 * s}}, b
 		}, "GET", "", 6, 503, backoff.ErrMaxTime},
 		{"Policy.MaxTime negative: one attempt", func() (*backoff.Transport, *fakeBase) {
 			b := &fakeBase{steps: []step{busy, okStep}}
@@ -621,7 +621,7 @@ func TestTransportInvalidConfigRefused(t *testing.T) {
 			return &backoff.Transport{Base: b, Budget: &backoff.Budget{Ratio: math.Inf(1), MinPerSecond: math.Inf(1), MaxTokens: math.Inf(1)}}
 		}, "Budget.MaxTokens"},
 		{"Policy.RetryOn set", func(b http.RoundTripper) *backoff.Transport {
-			return &backoff.Transport{Base: b, Policy: backoff.Policy[*http.Response]{RetryOn: backoff.Is(io.EOF)}}
+			return &backoff.Transport{Base: b, Policy: backoff.Policy[*http.Response]{RetryOn: backoff.ErrorIs(io.EOF)}}
 		}, "Transport.Policy.RetryOn/RetryIf"},
 		{"Policy.RetryIf set", func(b http.RoundTripper) *backoff.Transport {
 			return &backoff.Transport{Base: b, Policy: backoff.Policy[*http.Response]{RetryIf: func(*http.Response) bool { return true }}}

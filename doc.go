@@ -6,14 +6,14 @@
 // A [Policy] says which outcomes are retried (errors, through RetryOn, as
 // Python's on_exception does; values, through RetryIf, as on_predicate
 // does), how long to wait between attempts (a [strategy.Strategy], spread by
-// a [jitter.Func]), when to stop (MaxTries, MaxTime, the context's deadline,
+// a [jitter.Func]), when to stop (MaxAttempts, MaxTime, the context's deadline,
 // a GiveUp predicate, a finite strategy) and who hears about it (OnSuccess,
 // OnBackoff and OnGiveUp handlers, a *slog.Logger):
 //
 //	p := &backoff.Policy[*User]{
-//		RetryOn:  backoff.Is(ErrUnavailable),
+//		RetryOn:  backoff.ErrorIs(ErrUnavailable),
 //		Wait:     strategy.Expo{Factor: 100 * time.Millisecond, Max: 5 * time.Second},
-//		MaxTries: 5,
+//		MaxAttempts: 5,
 //		MaxTime:  30 * time.Second,
 //	}
 //	user, err := p.Do(ctx, func(ctx context.Context) (*User, error) {
@@ -27,7 +27,7 @@
 // started: the call gives up at once.
 //
 // When a call gives up it returns an [*Error] that carries the [Reason]
-// (errors.Is(err, backoff.ErrMaxTries)), the number of tries and the last
+// (errors.Is(err, backoff.ErrMaxAttempts)), the number of tries and the last
 // error, which errors.Is and errors.As still reach.
 //
 // # The Transport

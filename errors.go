@@ -13,31 +13,26 @@ import (
 // and in metric labels; the string form (max_tries, max_time, …) is the
 // label value.
 //
-// Every Reason is an error, so errors.Is(err, backoff.ErrMaxTries) tells a
+// Every Reason is an error, so errors.Is(err, backoff.ErrMaxAttempts) tells a
 // caller why a call ended.
 type Reason string
 
-// The reasons a call gives up. The engine uses the first six, and
-// ErrRetryAfter when a server-given wait (a strategy.Floorer's floor) does
-// not fit in the time left; the HTTP [Transport] adds ErrRetryAfter for a
-// Retry-After over its cap, ErrNotReplayable and ErrBudget.
+// The reasons the engine gives up. A [Transport] adds ErrRetryAfter,
+// ErrNotReplayable and ErrBudget.
 const (
-	ErrMaxTries      Reason = "max_tries"      // the attempt limit was reached
-	ErrMaxTime       Reason = "max_time"       // the call's time limit was reached
-	ErrDeadline      Reason = "deadline"       // the next wait would end after the context's deadline
-	ErrGiveUp        Reason = "giveup"         // the GiveUp predicate said so
-	ErrExhausted     Reason = "exhausted"      // a finite wait strategy ran out
-	ErrCanceled      Reason = "canceled"       // the context was cancelled
-	ErrRetryAfter    Reason = "retry_after"    // the server asked for a wait over the cap or past the deadline or max time
-	ErrNotReplayable Reason = "not_replayable" // the request may not or cannot be sent again
-	ErrBudget        Reason = "budget"         // the retry budget is empty
+	ErrMaxAttempts Reason = "max_tries" // the attempt limit was reached (Python's max_tries)
+	ErrMaxTime     Reason = "max_time"  // the call's time limit was reached
+	ErrDeadline    Reason = "deadline"  // the next wait would end after the context's deadline
+	ErrGiveUp      Reason = "giveup"    // the GiveUp predicate said so
+	ErrExhausted   Reason = "exhausted" // a finite wait strategy ran out
+	ErrCanceled    Reason = "canceled"  // the context was cancelled
 )
 
 // Error implements the error interface.
 func (r Reason) Error() string {
 	switch r {
-	case ErrMaxTries:
-		return "backoff: max tries reached"
+	case ErrMaxAttempts:
+		return "backoff: max attempts reached"
 	case ErrMaxTime:
 		return "backoff: max time reached"
 	case ErrDeadline:
@@ -48,12 +43,9 @@ func (r Reason) Error() string {
 		return "backoff: wait strategy exhausted"
 	case ErrCanceled:
 		return "backoff: context canceled"
-	case ErrRetryAfter:
-		return "backoff: Retry-After beyond the cap, the deadline or the max time"
-	case ErrNotReplayable:
-		return "backoff: request not replayable"
-	case ErrBudget:
-		return "backoff: retry budget exhausted"
+	}
+	if text, ok := transportReasonText(r); ok {
+		return text
 	}
 	return "backoff: " + string(r)
 }
@@ -64,7 +56,7 @@ func (r Reason) Error() string {
 //
 // errors.Is and errors.As see through an Error to its Reason, to the last
 // attempt's error and, for a cancelled call or a passed deadline, to the
-// context's cause: errors.Is(err, backoff.ErrMaxTries),
+// context's cause: errors.Is(err, backoff.ErrMaxAttempts),
 // errors.Is(err, io.ErrUnexpectedEOF) and errors.Is(err, context.Canceled)
 // all work on the same value. Its Timeout method tells whether the call
 // ended on a timeout.
@@ -72,8 +64,8 @@ type Error struct {
 	// Reason says why the call gave up.
 	Reason Reason
 
-	// Tries is the number of attempts made, including the first.
-	Tries int
+	// Attempts is the number of attempts made, including the first.
+	Attempts int
 
 	// Elapsed is the time from the start of the call to the end of the last
 	// attempt (or to the cancellation, for ErrCanceled).
@@ -91,11 +83,11 @@ type Error struct {
 func (e *Error) Error() string {
 	var b []byte
 	b = append(b, "backoff: giving up after "...)
-	b = strconv.AppendInt(b, int64(e.Tries), 10)
-	if e.Tries == 1 {
-		b = append(b, " try ("...)
+	b = strconv.AppendInt(b, int64(e.Attempts), 10)
+	if e.Attempts == 1 {
+		b = append(b, " attempt ("...)
 	} else {
-		b = append(b, " tries ("...)
+		b = append(b, " attempts ("...)
 	}
 	b = append(b, e.Reason...)
 	b = append(b, ')')

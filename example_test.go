@@ -28,11 +28,11 @@ func flaky(n int) func(context.Context) (string, error) {
 
 func ExamplePolicy_Do() {
 	p := &backoff.Policy[string]{
-		Wait:     strategy.Expo{Factor: time.Millisecond, Max: 10 * time.Millisecond},
-		Jitter:   jitter.None,
-		MaxTries: 5,
+		Wait:        strategy.Expo{Factor: time.Millisecond, Max: 10 * time.Millisecond},
+		Jitter:      jitter.None,
+		MaxAttempts: 5,
 		OnBackoff: []backoff.Handler[string]{func(d backoff.Details[string]) {
-			fmt.Printf("try %d failed (%v), waiting %v\n", d.Tries, d.Err, d.Wait)
+			fmt.Printf("try %d failed (%v), waiting %v\n", d.Attempts, d.Err, d.Wait)
 		}},
 	}
 	v, err := p.Do(context.Background(), flaky(2))
@@ -44,10 +44,10 @@ func ExamplePolicy_Do() {
 }
 
 func ExamplePolicy_Do_giveUp() {
-	p := &backoff.Policy[string]{Wait: strategy.Immediate, MaxTries: 3}
+	p := &backoff.Policy[string]{Wait: strategy.Immediate, MaxAttempts: 3}
 	_, err := p.Do(context.Background(), flaky(10))
 	fmt.Println(err)
-	fmt.Println(errors.Is(err, backoff.ErrMaxTries), errors.Is(err, errUnavailable))
+	fmt.Println(errors.Is(err, backoff.ErrMaxAttempts), errors.Is(err, errUnavailable))
 	// Output:
 	// backoff: giving up after 3 tries (max_tries): last error: service unavailable
 	// true true
@@ -57,10 +57,10 @@ func ExamplePolicy_Do_giveUp() {
 func ExamplePolicy_Do_onValue() {
 	states := []string{"pending", "running", "done"}
 	p := &backoff.Policy[string]{
-		RetryIf:  func(s string) bool { return s != "done" },
-		Wait:     strategy.Constant{Interval: time.Millisecond},
-		MaxTries: backoff.Unlimited,
-		MaxTime:  time.Minute,
+		RetryIf:     func(s string) bool { return s != "done" },
+		Wait:        strategy.Constant{Interval: time.Millisecond},
+		MaxAttempts: backoff.Unlimited,
+		MaxTime:     time.Minute,
 	}
 	state, err := p.Do(context.Background(), func(context.Context) (string, error) {
 		s := states[0]
@@ -79,7 +79,7 @@ func ExamplePolicy_Do_onValue() {
 func ExamplePolicy_Run() {
 	attempts := 0
 	p := &backoff.Policy[struct{}]{
-		RetryOn: backoff.Is(errUnavailable),
+		RetryOn: backoff.ErrorIs(errUnavailable),
 		Wait:    strategy.Immediate,
 	}
 	err := p.Run(context.Background(), func(context.Context) error {
@@ -107,13 +107,13 @@ func ExamplePolicy_Wrap() {
 		},
 	}))
 	p := &backoff.Policy[string]{
-		Wait:     strategy.Immediate,
-		MaxTries: 2,
-		Logger:   logger,
+		Wait:        strategy.Immediate,
+		MaxAttempts: 2,
+		Logger:      logger,
 	}
 	fetchWithRetry := p.Wrap(fetch)
 	_, err := fetchWithRetry(context.Background())
-	fmt.Println(errors.Is(err, backoff.ErrMaxTries))
+	fmt.Println(errors.Is(err, backoff.ErrMaxAttempts))
 	// Output:
 	// level=INFO msg="Backing off backoff_test.fetch(...) for 0.0s (service unavailable)"
 	// level=ERROR msg="Giving up backoff_test.fetch(...) after 2 tries (service unavailable)"

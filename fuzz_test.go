@@ -190,7 +190,7 @@ func FuzzTransport(f *testing.F) {
 
 func fuzzTransportOnce(t *testing.T, data []byte) {
 	in := &fuzzInput{b: data}
-	maxTries := 1 + int(in.byte())%6
+	maxAttempts := 1 + int(in.byte())%6
 	maxTime := pick(in, 0, 0, time.Second, 2*time.Second, 3*time.Second, 5*time.Second, 10*time.Second)
 	attemptTimeout := pick(in, 0, 0, 500*time.Millisecond, time.Second, 3*time.Second)
 	kind := int(in.byte()) % 6
@@ -221,7 +221,7 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 	base := &fuzzBase{script: script, attemptTimeout: attemptTimeout}
 	tr := &backoff.Transport{
 		Base:           base,
-		Policy:         backoff.Policy[*http.Response]{Wait: wait, Jitter: jit, MaxTries: maxTries, MaxTime: maxTime},
+		Policy:         backoff.Policy[*http.Response]{Wait: wait, Jitter: jit, MaxAttempts: maxAttempts, MaxTime: maxTime},
 		AttemptTimeout: attemptTimeout,
 		MaxRetryAfter:  maxRetryAfter,
 		Budget:         budget,
@@ -273,7 +273,7 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 	describe := func() string {
 		var b strings.Builder
 		fmt.Fprintf(&b, "tries=%d maxTime=%v attemptTimeout=%v kind=%d maxRetryAfter=%v wait=%#v deadline=%v\n",
-			maxTries, maxTime, attemptTimeout, kind, maxRetryAfter, wait, deadline)
+			maxAttempts, maxTime, attemptTimeout, kind, maxRetryAfter, wait, deadline)
 		for i, a := range atts {
 			fmt.Fprintf(&b, "  attempt %d: %v at %v..%v\n", i+1, a.outcome, a.start.Sub(start), a.end.Sub(start))
 		}
@@ -282,8 +282,8 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 	}
 
 	// Attempts never above the limit.
-	if n < 1 || n > maxTries {
-		t.Fatalf("%d attempts, MaxTries %d\n%s", n, maxTries, describe())
+	if n < 1 || n > maxAttempts {
+		t.Fatalf("%d attempts, MaxAttempts %d\n%s", n, maxAttempts, describe())
 	}
 	// Never a response and an error together, and always one of them.
 	if (resp == nil) == (err == nil) {
@@ -362,9 +362,9 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 	for _, d := range backoffDetails {
 		// The Retry-After the Transport read is the one sent, and the next
 		// attempt comes no earlier.
-		a := atts[d.Tries-1]
-		if d.RetryAfter != 0 && (d.RetryAfter != a.retryAfter || d.Tries >= n || atts[d.Tries].start.Before(a.end.Add(d.RetryAfter))) {
-			t.Errorf("backoff after attempt %d: Retry-After %v, sent %v\n%s", d.Tries, d.RetryAfter, a.retryAfter, describe())
+		a := atts[d.Attempts-1]
+		if d.RetryAfter != 0 && (d.RetryAfter != a.retryAfter || d.Attempts >= n || atts[d.Attempts].start.Before(a.end.Add(d.RetryAfter))) {
+			t.Errorf("backoff after attempt %d: Retry-After %v, sent %v\n%s", d.Attempts, d.RetryAfter, a.retryAfter, describe())
 		}
 		if d.Wait < 0 || maxTime > 0 && d.Wait > maxTime-d.Elapsed {
 			t.Errorf("backoff wait %v after %v\n%s", d.Wait, d.Elapsed, describe())
@@ -384,8 +384,8 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 	switch reason {
 	case "":
 		justified = true
-	case backoff.ErrMaxTries:
-		justified = n == maxTries
+	case backoff.ErrMaxAttempts:
+		justified = n == maxAttempts
 	case backoff.ErrMaxTime:
 		justified = maxTime > 0 && lastAtt.end.Sub(start) >= maxTime
 	case backoff.ErrDeadline:
@@ -500,7 +500,7 @@ type fuzzCall struct {
 
 func fuzzPolicyOnce(t *testing.T, data []byte) {
 	in := &fuzzInput{b: data}
-	maxTries := pick(in, 0, 1, 2, 3, 5, 8, backoff.Unlimited, math.MinInt, math.MaxInt)
+	maxAttempts := pick(in, 0, 1, 2, 3, 5, 8, backoff.Unlimited, math.MinInt, math.MaxInt)
 	maxTime := pick(in, 0, 0, time.Second, 5*time.Second, time.Minute, -time.Second, math.MaxInt64, math.MinInt64)
 	jit := pick(in, nil, jitter.None, jitter.Full, jitter.Equal, jitter.Random, jitter.Upward(0.5), jitter.Upward(1e300))
 	ctxMode := in.byte() % 6 // none, deadline, cancel, both, deadline passed, cancelled
@@ -523,7 +523,7 @@ func fuzzPolicyOnce(t *testing.T, data []byte) {
 	p := &backoff.Policy[int]{
 		Wait:            wait,
 		Jitter:          jit,
-		MaxTries:        maxTries,
+		MaxAttempts:     maxAttempts,
 		MaxTime:         maxTime,
 		NoErrorOnGiveUp: noError,
 		RetryOn:         func(err error) bool { return !errors.Is(err, errFatal) },
@@ -612,24 +612,24 @@ func fuzzPolicyOnce(t *testing.T, data []byte) {
 	describe := func() string {
 		var b strings.Builder
 		fmt.Fprintf(&b, "tries=%d maxTime=%v ctx=%d@%v giveUp=%v value=%v noError=%v wait=%#v\n",
-			maxTries, maxTime, ctxMode, ctxAt, withGiveUp, valueMode, noError, wait)
+			maxAttempts, maxTime, ctxMode, ctxAt, withGiveUp, valueMode, noError, wait)
 		for i, c := range calls {
 			fmt.Fprintf(&b, "  attempt %d: outcome %d at %v..%v\n", i+1, c.outcome, c.start.Sub(start), c.end.Sub(start))
 		}
 		for _, e := range backoffs {
-			fmt.Fprintf(&b, "  backoff after %d at %v: wait %v\n", e.d.Tries, e.at.Sub(start), e.d.Wait)
+			fmt.Fprintf(&b, "  backoff after %d at %v: wait %v\n", e.d.Attempts, e.at.Sub(start), e.d.Wait)
 		}
 		fmt.Fprintf(&b, "  result: %d, %v after %v (%d successes, %d give-ups)", v, err, total, successes, giveUps)
 		return b.String()
 	}
 
-	// Tries within MaxTries (0 means the default, negative unlimited).
-	limit := maxTries
+	// Attempts within MaxAttempts (0 means the default, negative unlimited).
+	limit := maxAttempts
 	if limit == 0 {
-		limit = backoff.DefaultMaxTries
+		limit = backoff.DefaultMaxAttempts
 	}
 	if n < 1 || limit > 0 && n > limit {
-		t.Fatalf("%d attempts, MaxTries %d\n%s", n, maxTries, describe())
+		t.Fatalf("%d attempts, MaxAttempts %d\n%s", n, maxAttempts, describe())
 	}
 	if maxTime < 0 && n > 1 {
 		t.Errorf("negative MaxTime, %d attempts; want the first failure to give up\n%s", n, describe())
@@ -684,7 +684,7 @@ func fuzzPolicyOnce(t *testing.T, data []byte) {
 			if err != nil {
 				t.Errorf("NoErrorOnGiveUp, but Do returned %v\n%s", err, describe())
 			}
-		case !errors.As(err, &e) || e.Reason != giveUp.Reason || e.Tries != n || !errors.Is(err, giveUp.Reason):
+		case !errors.As(err, &e) || e.Reason != giveUp.Reason || e.Attempts != n || !errors.Is(err, giveUp.Reason):
 			t.Errorf("give-up event %s after %d tries, but Do returned %v\n%s", giveUp.Reason, n, err, describe())
 		}
 	}
@@ -692,7 +692,7 @@ func fuzzPolicyOnce(t *testing.T, data []byte) {
 	if giveUps == 1 {
 		var justified bool
 		switch giveUp.Reason {
-		case backoff.ErrMaxTries:
+		case backoff.ErrMaxAttempts:
 			justified = limit > 0 && n == limit
 		case backoff.ErrMaxTime:
 			justified = maxTime < 0 || maxTime > 0 && last.end.Sub(start) >= maxTime

@@ -110,7 +110,7 @@ func attemptTimeoutCause(t *testing.T) error {
 		return nil, cause
 	}))
 	tr.AttemptTimeout = time.Second
-	tr.Policy.MaxTries = 1
+	tr.Policy.MaxAttempts = 1
 	if _, err := get(t, tr, "GET", ""); err == nil {
 		t.Fatal("RoundTrip of an attempt that times out succeeded")
 	}
@@ -191,8 +191,8 @@ func TestHostileForeignAttemptTimeout(t *testing.T) {
 					tr.AttemptTimeout = timeout
 					_, err := get(t, tr, "GET", "")
 					var be *backoff.Error
-					if !errors.As(err, &be) || be.Reason != backoff.ErrMaxTries {
-						t.Fatalf("RoundTrip error = %v (%T), want an *Error with reason %s", err, err, backoff.ErrMaxTries)
+					if !errors.As(err, &be) || be.Reason != backoff.ErrMaxAttempts {
+						t.Fatalf("RoundTrip error = %v (%T), want an *Error with reason %s", err, err, backoff.ErrMaxAttempts)
 					}
 					if hasTimeout(be) {
 						t.Errorf("error %q reports a timeout; no attempt of this call timed out", be)
@@ -231,7 +231,7 @@ func TestHostileClientTimeout(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				tr := newTransport(tt.base)
 				tr.AttemptTimeout = time.Second
-				tr.Policy.MaxTries = 3
+				tr.Policy.MaxAttempts = 3
 				client := &http.Client{Transport: tr}
 				ctx := context.Background()
 				if tt.deadline > 0 {
@@ -392,7 +392,7 @@ func TestHostileDrainBoundedInTime(t *testing.T) {
 		wantEnd        time.Duration // when RoundTrip returns
 		atDeadline     bool          // the call may end with ErrDeadline
 	}{
-		// Wait 1s; the second attempt's 503 ends the call (MaxTries 2).
+		// Wait 1s; the second attempt's 503 ends the call (MaxAttempts 2).
 		{name: "DrainTimeout", contentLength: -1, wantClosed: drainTimeout, wantEnd: time.Second},
 		{name: "AttemptTimeout", attemptTimeout: 30 * time.Millisecond, contentLength: -1, wantClosed: 30 * time.Millisecond, wantEnd: time.Second},
 		// The wait is clamped to MaxTime, 40ms; so is the drain.
@@ -416,7 +416,7 @@ func TestHostileDrainBoundedInTime(t *testing.T) {
 				if tt.wait > 0 {
 					tr.Policy.Wait = strategy.Constant{Interval: tt.wait}
 				}
-				tr.Policy.MaxTries = 2
+				tr.Policy.MaxAttempts = 2
 				tr.Policy.MaxTime = tt.maxTime
 				tr.AttemptTimeout = tt.attemptTimeout
 				ctx := context.Background()
@@ -509,7 +509,7 @@ func TestHostileDrainRealServer(t *testing.T) {
 			}))
 			tr, tb := faultTransport(t, nil)
 			tr.Policy.Wait = strategy.Constant{Interval: 100 * time.Millisecond}
-			tr.Policy.MaxTries = backoff.Unlimited
+			tr.Policy.MaxAttempts = backoff.Unlimited
 			tr.Policy.MaxTime = maxTime
 			tr.AttemptTimeout = attemptTimeout
 			tr.Budget = backoff.NoBudget

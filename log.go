@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strconv"
+	"time"
 )
 
-// logBackoff writes the backoff line of an event, if a logger is set.
+// logBackoff writes the backoff line of an event, if a logger is set:
+// "Backing off NAME(...) for 250ms (ERROR)", Python backoff's line with a
+// Go duration.
 func (p *Policy[T]) logBackoff(ctx context.Context, d *Details[T]) {
 	if p.Logger == nil {
 		return
@@ -17,11 +19,12 @@ func (p *Policy[T]) logBackoff(ctx context.Context, d *Details[T]) {
 	if !p.Logger.Enabled(ctx, level) {
 		return
 	}
-	msg := fmt.Sprintf("Backing off %s(...) for %.1fs (%s)", d.Name, d.Wait.Seconds(), detail(d))
+	msg := "Backing off " + d.Name + "(...) for " + logDuration(d.Wait) + " (" + detail(d) + ")"
 	p.Logger.LogAttrs(ctx, level, msg, attrs(d)...)
 }
 
-// logGiveUp writes the give-up line of an event, if a logger is set.
+// logGiveUp writes the give-up line of an event, if a logger is set:
+// "Giving up NAME(...) after 3 attempts (ERROR)".
 func (p *Policy[T]) logGiveUp(ctx context.Context, d *Details[T]) {
 	if p.Logger == nil {
 		return
@@ -35,7 +38,7 @@ func (p *Policy[T]) logGiveUp(ctx context.Context, d *Details[T]) {
 	if !p.Logger.Enabled(ctx, level) {
 		return
 	}
-	msg := fmt.Sprintf("Giving up %s(...) after %d tries (%s)", d.Name, d.Tries, detail(d))
+	msg := "Giving up " + d.Name + "(...) after " + attemptsText(d.Attempts) + " (" + detail(d) + ")"
 	p.Logger.LogAttrs(ctx, level, msg, attrs(d)...)
 }
 
@@ -47,27 +50,39 @@ func levelOf(l slog.Leveler, def slog.Level) slog.Level {
 	return l.Level()
 }
 
-// detail is the part of a log line in parentheses: the error, the HTTP
-// status, or the value, as Python's default handlers print them. The URLs
-// in an error or a value are cut down to scheme://host (see logText).
+// logDuration formats a wait for a log line: to the millisecond from 1ms
+// up ("250ms", "1.5s"), to the microsecond below.
+func logDuration(d time.Duration) string {
+	if d >= time.Millisecond || d <= -time.Millisecond {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(time.Microsecond).String()
+}
+
+// attemptsText is "1 attempt" or "N attempts".
+func attemptsText(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return strconv.Itoa(n) + " attempts"
+}
+
+// detail is the part of a log line in parentheses: the error, or the value,
+// as Python's default handlers print them. The URLs in it are cut down to
+// scheme://host (see logText).
 func detail[T any](d *Details[T]) string {
-	switch {
-	case d.Err != nil:
+	if d.Err != nil {
 		return logText(d.Err)
-	case d.StatusCode != 0:
-		return strconv.Itoa(d.StatusCode) + " " + http.StatusText(d.StatusCode)
-	case d.Request != nil:
-		return "response"
 	}
 	return redactURLs(fmt.Sprint(d.Value), true)
 }
 
 // attrs are the structured attributes of a log line.
 func attrs[T any](d *Details[T]) []slog.Attr {
-	a := make([]slog.Attr, 0, 10)
+	a := make([]slog.Attr, 0, 5)
 	a = append(a,
 		slog.String("target", d.Name),
-		slog.Int("tries", d.Tries),
+		slog.Int("attempts", d.Attempts),
 		slog.Duration("elapsed", d.Elapsed),
 	)
 	if d.Reason != "" {
@@ -77,15 +92,6 @@ func attrs[T any](d *Details[T]) []slog.Attr {
 	}
 	if d.Err != nil {
 		a = append(a, slog.String("error", logText(d.Err)))
-	}
-	if d.Method != "" {
-		a = append(a, slog.String("method", d.Method), slog.String("host", d.Host))
-	}
-	if d.StatusCode != 0 {
-		a = append(a, slog.Int("status", d.StatusCode))
-	}
-	if d.RetryAfter != 0 {
-		a = append(a, slog.Duration("retry_after", d.RetryAfter))
 	}
 	return a
 }

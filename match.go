@@ -2,10 +2,10 @@ package backoff
 
 import "errors"
 
-// Is returns a RetryOn predicate that accepts an error when errors.Is
+// ErrorIs returns a RetryOn predicate that accepts an error when errors.Is
 // matches it against any of targets: the analogue of giving Python's
 // on_exception a tuple of exception classes.
-func Is(targets ...error) func(error) bool {
+func ErrorIs(targets ...error) func(error) bool {
 	targets = append([]error(nil), targets...)
 	return func(err error) bool {
 		for _, t := range targets {
@@ -17,11 +17,11 @@ func Is(targets ...error) func(error) bool {
 	}
 }
 
-// As returns a RetryOn predicate that accepts an error when any error in
+// ErrorAs returns a RetryOn predicate that accepts an error when any error in
 // its tree has type E, as errors.As would find it: the analogue of an
 // exception class in Python's on_exception. It does not allocate unless an
 // error in the tree has its own As method.
-func As[E error]() func(error) bool {
+func ErrorAs[E error]() func(error) bool {
 	return func(err error) bool { return findAs[E](err) }
 }
 

@@ -163,7 +163,7 @@ func TestTransportPanic(t *testing.T) {
 			r.tr.Policy.OnSuccess = []backoff.Handler[*http.Response]{func(backoff.Details[*http.Response]) { r.boom() }}
 		}},
 		{name: "OnGiveUp", setup: func(r *panicRig) {
-			r.tr.Policy.MaxTries = 1
+			r.tr.Policy.MaxAttempts = 1
 			r.tr.Policy.OnGiveUp = []backoff.Handler[*http.Response]{func(backoff.Details[*http.Response]) { r.boom() }}
 		}},
 		{name: "Classify", setup: func(r *panicRig) {
@@ -190,14 +190,14 @@ func TestTransportPanic(t *testing.T) {
 		{name: "Jitter", setup: func(r *panicRig) {
 			r.tr.Policy.Jitter = func(time.Duration, float64) time.Duration { r.boom(); return 0 }
 		}},
-		{name: "MaxTriesFunc", setup: func(r *panicRig) {
-			r.tr.Policy.MaxTriesFunc = func() int { r.boom(); return 2 }
+		{name: "MaxAttemptsFunc", setup: func(r *panicRig) {
+			r.tr.Policy.MaxAttemptsFunc = func() int { r.boom(); return 2 }
 		}},
 		{name: "Logger/backoff", setup: func(r *panicRig) {
 			r.tr.Policy.Logger = slog.New(panicHandler{r.boom})
 		}},
 		{name: "Logger/giveup", setup: func(r *panicRig) {
-			r.tr.Policy.MaxTries = 1
+			r.tr.Policy.MaxAttempts = 1
 			r.tr.Policy.Logger = slog.New(panicHandler{r.boom})
 		}},
 		{name: "GetBody", setup: func(r *panicRig) {
@@ -364,7 +364,7 @@ func TestPolicyPanic(t *testing.T) {
 			p.OnSuccess = []backoff.Handler[int]{func(backoff.Details[int]) { boom() }}
 		}},
 		{"OnGiveUp", func(p *backoff.Policy[int], boom func()) {
-			p.MaxTries = 1
+			p.MaxAttempts = 1
 			p.OnGiveUp = []backoff.Handler[int]{func(backoff.Details[int]) { boom() }}
 		}},
 		{"RetryOn", func(p *backoff.Policy[int], boom func()) {

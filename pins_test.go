@@ -57,14 +57,14 @@ func guarded[T any](t *testing.T, ctx context.Context, limit int, op func(contex
 func TestPinDeadlineNotSwallowedByNoErrorOnGiveUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := fixed[int](time.Second)
-		p.MaxTries = backoff.Unlimited
+		p.MaxAttempts = backoff.Unlimited
 		p.NoErrorOnGiveUp = true
 		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 		defer cancel()
 		ctx, op := guarded(t, ctx, 100, func(context.Context) (int, error) { return 0, errBoom })
 		_, err := p.Do(ctx, op)
 		var e *backoff.Error
-		if !errors.As(err, &e) || e.Reason != backoff.ErrDeadline || e.Tries != 2 {
+		if !errors.As(err, &e) || e.Reason != backoff.ErrDeadline || e.Attempts != 2 {
 			t.Errorf("Do = %v; want a *backoff.Error with reason %s after 2 tries", err, backoff.ErrDeadline)
 		}
 	})
@@ -103,10 +103,10 @@ func TestPinErrorUnwrapContextErrors(t *testing.T) {
 		e                  *backoff.Error
 		deadline, canceled bool
 	}{
-		{&backoff.Error{Reason: backoff.ErrDeadline, Tries: 1, Cause: cause}, true, false},
-		{&backoff.Error{Reason: backoff.ErrCanceled, Tries: 1, Cause: cause}, false, true},
-		{&backoff.Error{Reason: backoff.ErrDeadline, Tries: 1}, false, false}, // no cause: the wait would end after the deadline
-		{&backoff.Error{Reason: backoff.ErrMaxTries, Tries: 1, Cause: cause}, false, false},
+		{&backoff.Error{Reason: backoff.ErrDeadline, Attempts: 1, Cause: cause}, true, false},
+		{&backoff.Error{Reason: backoff.ErrCanceled, Attempts: 1, Cause: cause}, false, true},
+		{&backoff.Error{Reason: backoff.ErrDeadline, Attempts: 1}, false, false}, // no cause: the wait would end after the deadline
+		{&backoff.Error{Reason: backoff.ErrMaxAttempts, Attempts: 1, Cause: cause}, false, false},
 	}
 	for _, tt := range tests {
 		if got := errors.Is(tt.e, context.DeadlineExceeded); got != tt.deadline {
@@ -141,7 +141,7 @@ func TestPinContextEndDuringWaitReason(t *testing.T) {
 				want, ctxErr = backoff.ErrDeadline, context.DeadlineExceeded
 			}
 			var e *backoff.Error
-			if !errors.As(err, &e) || e.Reason != want || e.Tries != 1 || !errors.Is(err, ctxErr) {
+			if !errors.As(err, &e) || e.Reason != want || e.Attempts != 1 || !errors.Is(err, ctxErr) {
 				t.Errorf("deadline %v: Do = %v; want reason %s after 1 try, around %v", deadline, err, want, ctxErr)
 			}
 		})
@@ -204,7 +204,7 @@ func TestPinDetailsStatusResetPerAttempt(t *testing.T) {
 		}}
 		tr := newTransport(base)
 		tr.Budget = backoff.NoBudget
-		tr.Policy.MaxTries = 2
+		tr.Policy.MaxAttempts = 2
 		var rec recorder[*http.Response]
 		rec.attach(&tr.Policy)
 		resp, err := get(t, tr, "GET", "")

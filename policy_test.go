@@ -52,7 +52,7 @@ func (r *recorder[T]) attach(p *backoff.Policy[T]) {
 }
 
 func (r *recorder[T]) add(kind string, d backoff.Details[T]) {
-	s := fmt.Sprintf("%s tries=%d", kind, d.Tries)
+	s := fmt.Sprintf("%s tries=%d", kind, d.Attempts)
 	if kind == "backoff" {
 		s += fmt.Sprintf(" wait=%v", d.Wait)
 	}
@@ -107,9 +107,9 @@ func TestNonRetryableErrorReturnsAtOnce(t *testing.T) {
 		retryOn func(error) bool
 		retried error
 	}{
-		{"Is", backoff.Is(io.ErrUnexpectedEOF, context.DeadlineExceeded), fmt.Errorf("read: %w", io.ErrUnexpectedEOF)},
-		{"As", backoff.As[*fs.PathError](), &fs.PathError{Op: "open", Err: errBoom}},
-		{"AnyOf", backoff.AnyOf(nil, backoff.Is(errBoom)), errBoom},
+		{"Is", backoff.ErrorIs(io.ErrUnexpectedEOF, context.DeadlineExceeded), fmt.Errorf("read: %w", io.ErrUnexpectedEOF)},
+		{"As", backoff.ErrorAs[*fs.PathError](), &fs.PathError{Op: "open", Err: errBoom}},
+		{"AnyOf", backoff.AnyOf(nil, backoff.ErrorIs(errBoom)), errBoom},
 		{"func", func(err error) bool { return err == errBoom }, errBoom},
 	}
 	for _, tt := range tests {
@@ -135,7 +135,7 @@ func TestNonRetryableErrorReturnsAtOnce(t *testing.T) {
 
 func TestAsSeesJoinedAndAsMethodErrors(t *testing.T) {
 	pathErr := &fs.PathError{Op: "open", Err: errBoom}
-	match := backoff.As[*fs.PathError]()
+	match := backoff.ErrorAs[*fs.PathError]()
 	for _, err := range []error{
 		pathErr,
 		fmt.Errorf("x: %w", pathErr),
@@ -169,7 +169,7 @@ func TestRetryOnValue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := fixed[int](time.Second)
 		p.RetryIf = backoff.IsZero[int]
-		p.MaxTries = 3
+		p.MaxAttempts = 3
 		var rec recorder[int]
 		rec.attach(p)
 
@@ -193,10 +193,10 @@ func TestRetryOnValue(t *testing.T) {
 		op, _ = script(ok(0))
 		v, err := p.Do(context.Background(), op)
 		var e *backoff.Error
-		if v != 0 || !errors.As(err, &e) || e.Reason != backoff.ErrMaxTries || e.Tries != 3 || e.Err != nil {
+		if v != 0 || !errors.As(err, &e) || e.Reason != backoff.ErrMaxAttempts || e.Attempts != 3 || e.Err != nil {
 			t.Errorf("Do = %d, %#v; want 0, *Error{max_tries, 3 tries, nil Err}", v, err)
 		}
-		if d := rec.all[len(rec.all)-1]; d.Reason != backoff.ErrMaxTries || d.Tries != 3 {
+		if d := rec.all[len(rec.all)-1]; d.Reason != backoff.ErrMaxAttempts || d.Attempts != 3 {
 			t.Errorf("give-up details = %+v", d)
 		}
 	})
@@ -205,14 +205,14 @@ func TestRetryOnValue(t *testing.T) {
 func TestRetryOnValueGiveUpReturnsLastValue(t *testing.T) {
 	type status struct{ state string }
 	p := &backoff.Policy[status]{
-		RetryIf:  func(s status) bool { return s.state == "pending" },
-		Wait:     strategy.Immediate,
-		MaxTries: 2,
+		RetryIf:     func(s status) bool { return s.state == "pending" },
+		Wait:        strategy.Immediate,
+		MaxAttempts: 2,
 	}
 	op, _ := script(ok(status{"pending"}))
 	v, err := p.Do(context.Background(), op)
-	if v.state != "pending" || !errors.Is(err, backoff.ErrMaxTries) {
-		t.Errorf("Do = %v, %v; want last value and ErrMaxTries", v, err)
+	if v.state != "pending" || !errors.Is(err, backoff.ErrMaxAttempts) {
+		t.Errorf("Do = %v, %v; want last value and ErrMaxAttempts", v, err)
 	}
 	p.NoErrorOnGiveUp = true
 	v, err = p.Do(context.Background(), op)
@@ -223,7 +223,7 @@ func TestRetryOnValueGiveUpReturnsLastValue(t *testing.T) {
 
 func TestBothModes(t *testing.T) {
 	p := &backoff.Policy[int]{
-		RetryOn: backoff.Is(errBoom),
+		RetryOn: backoff.ErrorIs(errBoom),
 		RetryIf: func(v int) bool { return v < 0 },
 		Wait:    strategy.Immediate,
 	}
@@ -235,32 +235,32 @@ func TestBothModes(t *testing.T) {
 
 func TestMaxTries(t *testing.T) {
 	tests := []struct {
-		maxTries  int
-		wantCalls int
+		maxAttempts int
+		wantCalls   int
 	}{
-		{0, backoff.DefaultMaxTries},
+		{0, backoff.DefaultMaxAttempts},
 		{1, 1},
 		{2, 2},
 		{7, 7},
 	}
 	for _, tt := range tests {
-		p := &backoff.Policy[int]{Wait: strategy.Immediate, MaxTries: tt.maxTries}
+		p := &backoff.Policy[int]{Wait: strategy.Immediate, MaxAttempts: tt.maxAttempts}
 		var rec recorder[int]
 		rec.attach(p)
 		op, calls := script(fail[int](errBoom))
 		_, err := p.Do(context.Background(), op)
 		if *calls != tt.wantCalls {
-			t.Errorf("MaxTries %d: calls = %d, want %d", tt.maxTries, *calls, tt.wantCalls)
+			t.Errorf("MaxAttempts %d: calls = %d, want %d", tt.maxAttempts, *calls, tt.wantCalls)
 		}
 		var e *backoff.Error
-		if !errors.As(err, &e) || e.Reason != backoff.ErrMaxTries || e.Tries != tt.wantCalls || e.Err != errBoom {
-			t.Errorf("MaxTries %d: err = %#v", tt.maxTries, err)
+		if !errors.As(err, &e) || e.Reason != backoff.ErrMaxAttempts || e.Attempts != tt.wantCalls || e.Err != errBoom {
+			t.Errorf("MaxAttempts %d: err = %#v", tt.maxAttempts, err)
 		}
 		if got := rec.events[len(rec.events)-1]; got != fmt.Sprintf("giveup tries=%d reason=max_tries", tt.wantCalls) {
-			t.Errorf("MaxTries %d: last event %q", tt.maxTries, got)
+			t.Errorf("MaxAttempts %d: last event %q", tt.maxAttempts, got)
 		}
 		if len(rec.events) != tt.wantCalls {
-			t.Errorf("MaxTries %d: %d events, want %d", tt.maxTries, len(rec.events), tt.wantCalls)
+			t.Errorf("MaxAttempts %d: %d events, want %d", tt.maxAttempts, len(rec.events), tt.wantCalls)
 		}
 	}
 }
@@ -268,7 +268,7 @@ func TestMaxTries(t *testing.T) {
 func TestUnlimitedTriesBoundedByMaxTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := fixed[int](time.Second)
-		p.MaxTries = backoff.Unlimited
+		p.MaxAttempts = backoff.Unlimited
 		p.MaxTime = time.Minute
 		op, calls := script(fail[int](errBoom))
 		ctx, op := guarded(t, context.Background(), 1000, op)
@@ -283,20 +283,20 @@ func TestLimitFuncsEvaluatedOncePerCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		triesCalls, timeCalls := 0, 0
 		p := fixed[int](time.Second)
-		p.MaxTries = 100 // overridden
-		p.MaxTriesFunc = func() int { triesCalls++; return 3 }
+		p.MaxAttempts = 100 // overridden
+		p.MaxAttemptsFunc = func() int { triesCalls++; return 3 }
 		p.MaxTime = time.Hour // overridden
 		p.MaxTimeFunc = func() time.Duration { timeCalls++; return 90 * time.Second }
 		for call := 1; call <= 2; call++ {
 			op, calls := script(fail[int](errBoom))
-			if _, err := p.Do(context.Background(), op); !errors.Is(err, backoff.ErrMaxTries) || *calls != 3 {
+			if _, err := p.Do(context.Background(), op); !errors.Is(err, backoff.ErrMaxAttempts) || *calls != 3 {
 				t.Fatalf("Do error = %v after %d calls", err, *calls)
 			}
 			if triesCalls != call || timeCalls != call {
-				t.Errorf("after %d calls: MaxTriesFunc called %d times, MaxTimeFunc %d", call, triesCalls, timeCalls)
+				t.Errorf("after %d calls: MaxAttemptsFunc called %d times, MaxTimeFunc %d", call, triesCalls, timeCalls)
 			}
 		}
-		p.MaxTriesFunc = func() int { return backoff.Unlimited }
+		p.MaxAttemptsFunc = func() int { return backoff.Unlimited }
 		op, calls := script(fail[int](errBoom))
 		ctx, op := guarded(t, context.Background(), 1000, op)
 		if _, err := p.Do(ctx, op); !errors.Is(err, backoff.ErrMaxTime) || *calls != 91 {
@@ -313,7 +313,7 @@ func TestMaxTimeBound(t *testing.T) {
 			for _, wait := range []time.Duration{time.Second, 1500 * time.Millisecond, 4 * time.Second} {
 				synctest.Test(t, func(t *testing.T) {
 					p := fixed[int](wait)
-					p.MaxTries = backoff.Unlimited
+					p.MaxAttempts = backoff.Unlimited
 					p.MaxTime = maxTime
 					var waits []time.Duration
 					p.OnBackoff = []backoff.Handler[int]{func(d backoff.Details[int]) { waits = append(waits, d.Wait) }}
@@ -346,7 +346,7 @@ func TestMaxTimeExample(t *testing.T) {
 	// max_time 5: two attempts, 7s in all.
 	synctest.Test(t, func(t *testing.T) {
 		p := fixed[int](time.Second)
-		p.MaxTries = backoff.Unlimited
+		p.MaxAttempts = backoff.Unlimited
 		p.MaxTime = 5 * time.Second
 		calls := 0
 		start := time.Now()
@@ -374,7 +374,7 @@ func TestDeadlineGivesUpWithoutWaiting(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		p := fixed[int](4 * time.Second)
-		p.MaxTries = backoff.Unlimited
+		p.MaxAttempts = backoff.Unlimited
 		var rec recorder[int]
 		rec.attach(p)
 		op, calls := script(fail[int](errBoom))
@@ -446,7 +446,7 @@ func TestCancelDuringWait(t *testing.T) {
 
 func TestCancelledContextDuringAttempt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &backoff.Policy[int]{Wait: strategy.Immediate, MaxTries: backoff.Unlimited}
+	p := &backoff.Policy[int]{Wait: strategy.Immediate, MaxAttempts: backoff.Unlimited}
 	calls := 0
 	_, err := p.Do(ctx, func(ctx context.Context) (int, error) {
 		calls++
@@ -462,9 +462,9 @@ func TestGiveUpPredicate(t *testing.T) {
 	fatal := errors.New("fatal")
 	var seen []error
 	p := &backoff.Policy[int]{
-		Wait:     strategy.Immediate,
-		MaxTries: 2,
-		GiveUp:   func(err error) bool { seen = append(seen, err); return err == fatal },
+		Wait:        strategy.Immediate,
+		MaxAttempts: 2,
+		GiveUp:      func(err error) bool { seen = append(seen, err); return err == fatal },
 	}
 	op, calls := script(fail[int](errBoom), fail[int](fatal))
 	_, err := p.Do(context.Background(), op)
@@ -485,9 +485,9 @@ func TestGiveUpPredicate(t *testing.T) {
 func TestStrategyExhausted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := &backoff.Policy[int]{
-			Wait:     strategy.Sequence{time.Second, 2 * time.Second},
-			Jitter:   jitter.None,
-			MaxTries: backoff.Unlimited,
+			Wait:        strategy.Sequence{time.Second, 2 * time.Second},
+			Jitter:      jitter.None,
+			MaxAttempts: backoff.Unlimited,
 		}
 		var rec recorder[int]
 		rec.attach(p)
@@ -520,8 +520,8 @@ func TestWaitOrder(t *testing.T) {
 				us = append(us, u)
 				return d / 2
 			},
-			MaxTries: 4,
-			MaxTime:  5 * time.Second,
+			MaxAttempts: 4,
+			MaxTime:     5 * time.Second,
 		}
 		var waits []time.Duration
 		p.OnBackoff = []backoff.Handler[int]{func(d backoff.Details[int]) { waits = append(waits, d.Wait) }}
@@ -573,7 +573,7 @@ func TestRuntimeStrategySeesOutcome(t *testing.T) {
 
 func TestErrorType(t *testing.T) {
 	pathErr := &fs.PathError{Op: "open", Path: "/x", Err: fs.ErrNotExist}
-	p := &backoff.Policy[int]{Wait: strategy.Immediate, MaxTries: 2}
+	p := &backoff.Policy[int]{Wait: strategy.Immediate, MaxAttempts: 2}
 	op, _ := script(fail[int](pathErr))
 	_, err := p.Do(context.Background(), op)
 	var e *backoff.Error
@@ -581,7 +581,7 @@ func TestErrorType(t *testing.T) {
 		t.Fatalf("err = %T, want *backoff.Error", err)
 	}
 	var pe *fs.PathError
-	if !errors.Is(err, backoff.ErrMaxTries) || !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &pe) || pe != pathErr {
+	if !errors.Is(err, backoff.ErrMaxAttempts) || !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &pe) || pe != pathErr {
 		t.Errorf("errors.Is/As do not reach the reason and the last error of %v", err)
 	}
 	if errors.Is(err, backoff.ErrMaxTime) {
@@ -610,7 +610,7 @@ func TestNilOperationAndPolicy(t *testing.T) {
 	// A nil Policy is the zero Policy.
 	synctest.Test(t, func(t *testing.T) {
 		op, calls := script(fail[int](errBoom))
-		if _, err := p.Do(context.Background(), op); !errors.Is(err, backoff.ErrMaxTries) || *calls != backoff.DefaultMaxTries {
+		if _, err := p.Do(context.Background(), op); !errors.Is(err, backoff.ErrMaxAttempts) || *calls != backoff.DefaultMaxAttempts {
 			t.Errorf("nil Policy: err = %v after %d calls", err, *calls)
 		}
 	})
@@ -624,8 +624,8 @@ func TestZeroPolicyWaits(t *testing.T) {
 		p.OnBackoff = []backoff.Handler[int]{func(d backoff.Details[int]) { waits = append(waits, d.Wait) }}
 		op, _ := script(fail[int](errBoom))
 		p.Do(context.Background(), op)
-		if len(waits) != backoff.DefaultMaxTries-1 {
-			t.Fatalf("%d waits, want %d", len(waits), backoff.DefaultMaxTries-1)
+		if len(waits) != backoff.DefaultMaxAttempts-1 {
+			t.Fatalf("%d waits, want %d", len(waits), backoff.DefaultMaxAttempts-1)
 		}
 		for i, w := range waits {
 			if hi := time.Second << i; w < 0 || w > hi {
@@ -652,8 +652,8 @@ func TestRunAndWrap(t *testing.T) {
 	var names []string
 	p.OnGiveUp = []backoff.Handler[struct{}]{func(d backoff.Details[struct{}]) { names = append(names, d.Name) }}
 	wrapped := p.WrapRun(alwaysFails)
-	p.MaxTries = 1 // the wrapper holds a copy: this has no effect on it
-	if err := wrapped(context.Background()); !errors.Is(err, backoff.ErrMaxTries) {
+	p.MaxAttempts = 1 // the wrapper holds a copy: this has no effect on it
+	if err := wrapped(context.Background()); !errors.Is(err, backoff.ErrMaxAttempts) {
 		t.Errorf("wrapped() = %v", err)
 	}
 	if len(names) != 1 || names[0] != "backoff_test.alwaysFails" {
@@ -692,9 +692,9 @@ func TestHandlersInOrder(t *testing.T) {
 	var order []string
 	var buf bytes.Buffer
 	p := &backoff.Policy[int]{
-		Wait:     strategy.Immediate,
-		MaxTries: 2,
-		Logger:   slog.New(&orderHandler{order: &order, Handler: slog.NewTextHandler(&buf, nil)}),
+		Wait:        strategy.Immediate,
+		MaxAttempts: 2,
+		Logger:      slog.New(&orderHandler{order: &order, Handler: slog.NewTextHandler(&buf, nil)}),
 	}
 	for _, name := range []string{"a", "b", "c"} {
 		p.OnBackoff = append(p.OnBackoff, func(backoff.Details[int]) { order = append(order, "backoff "+name) })
@@ -732,7 +732,7 @@ func TestLogging(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := fixed[int](1200 * time.Millisecond)
 		p.Name = "fetch"
-		p.MaxTries = 2
+		p.MaxAttempts = 2
 		p.Logger = logger
 		op, _ := script(fail[int](errBoom))
 		p.Do(context.Background(), op)
@@ -747,7 +747,7 @@ level=ERROR msg="Giving up fetch(...) after 2 tries (boom)" target=fetch tries=2
 	// Custom levels; a value in value mode.
 	buf.Reset()
 	p := &backoff.Policy[string]{
-		Name: "poll", Wait: strategy.Immediate, MaxTries: 2, Logger: logger,
+		Name: "poll", Wait: strategy.Immediate, MaxAttempts: 2, Logger: logger,
 		RetryIf:      func(s string) bool { return s != "ready" },
 		BackoffLevel: slog.LevelDebug, GiveUpLevel: slog.LevelWarn,
 	}
@@ -787,7 +787,7 @@ func regexpElapsed(s string) string {
 }
 
 func TestConcurrentCallsShareAPolicy(t *testing.T) {
-	p := &backoff.Policy[int]{Wait: strategy.Expo{Factor: time.Nanosecond}, MaxTries: 5}
+	p := &backoff.Policy[int]{Wait: strategy.Expo{Factor: time.Nanosecond}, MaxAttempts: 5}
 	done := make(chan error)
 	for i := 0; i < 16; i++ {
 		go func() {
@@ -865,14 +865,14 @@ func BenchmarkDo(b *testing.B) {
 func TestOnAttempt(t *testing.T) {
 	notRetryable := errors.New("not retryable")
 	p := &backoff.Policy[int]{
-		RetryOn:  backoff.Is(errBoom),
-		Wait:     strategy.Constant{Interval: time.Second},
-		Jitter:   jitter.None,
-		MaxTries: 3,
+		RetryOn:     backoff.ErrorIs(errBoom),
+		Wait:        strategy.Constant{Interval: time.Second},
+		Jitter:      jitter.None,
+		MaxAttempts: 3,
 	}
 	var got []string
 	p.OnAttempt = []backoff.Handler[int]{func(d backoff.Details[int]) {
-		got = append(got, fmt.Sprintf("%d:%v:%v:%v:%s", d.Tries, d.Err, d.Final, d.Wait, string(d.Reason)))
+		got = append(got, fmt.Sprintf("%d:%v:%v:%v:%s", d.Attempts, d.Err, d.Final, d.Wait, string(d.Reason)))
 	}}
 	synctest.Test(t, func(t *testing.T) {
 		for _, tc := range []struct {

@@ -167,7 +167,7 @@ func logLines(t *testing.T, err error) string {
 	var buf bytes.Buffer
 	synctest.Test(t, func(t *testing.T) {
 		p := &backoff.Policy[struct{}]{
-			Wait: strategy.Constant{Interval: time.Second}, Jitter: jitter.None, MaxTries: 2,
+			Wait: strategy.Constant{Interval: time.Second}, Jitter: jitter.None, MaxAttempts: 2,
 			Logger: slog.New(slog.NewTextHandler(&buf, nil)),
 		}
 		p.Run(context.Background(), func(context.Context) error { return err })
@@ -226,7 +226,7 @@ func TestTransportLogRedactsInnerClientURL(t *testing.T) {
 	var buf bytes.Buffer
 	synctest.Test(t, func(t *testing.T) {
 		tr := newTransport(base)
-		tr.Policy.MaxTries = 2
+		tr.Policy.MaxAttempts = 2
 		tr.Policy.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
 		req, _ := http.NewRequest("GET", "https://api.example.com/orders?page=2", nil)
 		resp, err := tr.RoundTrip(req)
@@ -260,8 +260,8 @@ func TestErrorRedactsPasswords(t *testing.T) {
 		&url.Error{Op: "Get", URL: secretURL, Err: io.EOF},
 	} {
 		for _, e := range []*backoff.Error{
-			{Reason: backoff.ErrMaxTries, Tries: 2, Err: err},
-			{Reason: backoff.ErrCanceled, Tries: 1, Cause: err},
+			{Reason: backoff.ErrMaxAttempts, Attempts: 2, Err: err},
+			{Reason: backoff.ErrCanceled, Attempts: 1, Cause: err},
 		} {
 			s := e.Error()
 			if strings.Contains(s, "s3cr3t") {

@@ -2,9 +2,12 @@ package backoff
 
 import (
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/f99b3bbb/backoff/jitter"
 )
 
 // ParseRetryAfter parses the value of a Retry-After header (RFC 9110,
@@ -83,4 +86,32 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 		}
 	}
 	return ParseRetryAfter(v[0], now)
+}
+
+// floorWait returns the wait for a computed wait w and a server-given
+// floor (0 < floor <= timeHi): w itself when it is within [floor, timeHi],
+// else floor spread upward, never beyond min(timeHi, capHi).
+func floorWait(w, floor, timeHi, capHi time.Duration, spread float64, jit jitter.Func) time.Duration {
+	if w >= floor && w <= timeHi {
+		return w
+	}
+	return spreadUp(floor, max(min(timeHi, capHi), floor), spread, jit, rand.Float64())
+}
+
+// spreadUp returns floor lengthened by spread·|floor − jit(floor, u)|, by
+// at most spread·floor, and never beyond hi (hi >= floor >= 0). jitter.None
+// adds nothing; jitter.Full adds a share uniform in (0, spread·floor].
+func spreadUp(floor, hi time.Duration, spread float64, jit jitter.Func, u float64) time.Duration {
+	if !(spread > 0) || hi <= floor {
+		return floor
+	}
+	dev := math.Abs(float64(floor) - float64(jit(floor, u)))
+	extra := spread * min(dev, float64(floor))
+	if !(extra > 0) { // also NaN
+		return floor
+	}
+	if room := float64(hi - floor); extra >= room {
+		return hi
+	}
+	return floor + time.Duration(extra)
 }

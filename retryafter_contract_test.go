@@ -233,7 +233,7 @@ func TestPolicyFloorSpread(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				p := &backoff.Policy[struct{}]{Wait: floor10, Jitter: tt.jit, MaxTime: tt.maxTime, MaxTries: 2}
+				p := &backoff.Policy[struct{}]{Wait: floor10, Jitter: tt.jit, MaxTime: tt.maxTime, MaxAttempts: 2}
 				var rec recorder[struct{}]
 				rec.attach(p)
 				for range 300 {

@@ -162,7 +162,7 @@ func TestTransportGiveUpReturnsLastResponse(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		base := &fakeBase{steps: []step{{status: 503, body: "still busy"}}}
 		tr := newTransport(base)
-		tr.Policy.MaxTries = 3
+		tr.Policy.MaxAttempts = 3
 		var rec recorder[*http.Response]
 		rec.attach(&tr.Policy)
 		resp, err := get(t, tr, "GET", "")
@@ -188,13 +188,13 @@ func TestTransportGiveUpOnErrorReturnsError(t *testing.T) {
 		reset := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
 		base := &fakeBase{steps: []step{{err: reset}}}
 		tr := newTransport(base)
-		tr.Policy.MaxTries = 2
+		tr.Policy.MaxAttempts = 2
 		resp, err := get(t, tr, "GET", "")
 		if resp != nil {
 			t.Fatalf("RoundTrip returned a response with error %v", err)
 		}
 		var e *backoff.Error
-		if !errors.As(err, &e) || e.Reason != backoff.ErrMaxTries || e.Tries != 2 || !errors.Is(err, syscall.ECONNRESET) {
+		if !errors.As(err, &e) || e.Reason != backoff.ErrMaxAttempts || e.Attempts != 2 || !errors.Is(err, syscall.ECONNRESET) {
 			t.Errorf("err = %#v; want *Error{max_tries, 2} around ECONNRESET", err)
 		}
 	})
@@ -564,7 +564,7 @@ func TestTransportDeadline(t *testing.T) {
 		base := &fakeBase{steps: []step{{status: 503}}}
 		tr := newTransport(base)
 		tr.Policy.Wait = strategy.Constant{Interval: 10 * time.Second}
-		tr.Policy.MaxTries = backoff.Unlimited
+		tr.Policy.MaxAttempts = backoff.Unlimited
 		ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, "GET", "http://api.example.com/", nil)
@@ -723,8 +723,8 @@ func TestTransportZeroValueDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 503 || hits.Load() != backoff.DefaultMaxTries {
-		t.Errorf("status %d after %d hits; want 503 after %d", resp.StatusCode, hits.Load(), backoff.DefaultMaxTries)
+	if resp.StatusCode != 503 || hits.Load() != backoff.DefaultMaxAttempts {
+		t.Errorf("status %d after %d hits; want 503 after %d", resp.StatusCode, hits.Load(), backoff.DefaultMaxAttempts)
 	}
 }
 
@@ -832,7 +832,7 @@ func TestTransportConcurrent(t *testing.T) {
 		w.Write(b)
 	}))
 	defer srv.Close()
-	tr := &backoff.Transport{Policy: backoff.Policy[*http.Response]{Wait: strategy.Immediate, MaxTries: 10}}
+	tr := &backoff.Transport{Policy: backoff.Policy[*http.Response]{Wait: strategy.Immediate, MaxAttempts: 10}}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 	var wg sync.WaitGroup
@@ -1073,8 +1073,8 @@ func TestTransportNested(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if got := len(base.sent); got != backoff.DefaultMaxTries {
-			t.Errorf("%d attempts through two Transports, want %d (only the outer one retries)", got, backoff.DefaultMaxTries)
+		if got := len(base.sent); got != backoff.DefaultMaxAttempts {
+			t.Errorf("%d attempts through two Transports, want %d (only the outer one retries)", got, backoff.DefaultMaxAttempts)
 		}
 		base.checkBodies(t, nil)
 	})
@@ -1085,10 +1085,10 @@ func TestExclusivePolicyAroundClient(t *testing.T) {
 		base := &fakeBase{steps: []step{{status: 503}}}
 		client := &http.Client{Transport: newTransport(base)}
 		p := &backoff.Policy[int]{
-			Exclusive: true,
-			RetryIf:   func(code int) bool { return code >= 500 },
-			Wait:      strategy.Constant{Interval: time.Second},
-			MaxTries:  3,
+			SingleAttemptBelow: true,
+			RetryIf:            func(code int) bool { return code >= 500 },
+			Wait:               strategy.Constant{Interval: time.Second},
+			MaxAttempts:        3,
 		}
 		code, _ := p.Do(context.Background(), func(ctx context.Context) (int, error) {
 			req, _ := http.NewRequestWithContext(ctx, "GET", "http://api.example.com/", nil)

@@ -78,10 +78,10 @@ func TestUncomparableContext(t *testing.T) {
 	}{
 		{"zero Transport", zero, ctxWithSlice{context.Background(), nil}, srv.URL},
 		{"zero Transport, cancellable", zero, ctxWithSlice{t.Context(), []int{1}}, srv.URL},
-		{"under a retrying layer", mem, ctxWithSlice{backoff.Retrying(context.Background()), nil}, "http://mem.test/"},
+		{"under a retrying layer", mem, ctxWithSlice{backoff.WithSingleAttempt(context.Background()), nil}, "http://mem.test/"},
 		{"own mark", mem, ctxWithSlice{context.Background(), nil}, "http://mem.test/"},
 		{"AttemptTimeout", timeout, ctxWithSlice{context.Background(), nil}, "http://mem.test/"},
-		{"AttemptHeader under a retrying layer", header, ctxWithSlice{backoff.Retrying(context.Background()), nil}, "http://mem.test/"},
+		{"AttemptHeader under a retrying layer", header, ctxWithSlice{backoff.WithSingleAttempt(context.Background()), nil}, "http://mem.test/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,11 +103,11 @@ func TestUncomparableContext(t *testing.T) {
 		})
 	}
 
-	t.Run("Policy.Exclusive", func(t *testing.T) {
-		p := &backoff.Policy[int]{Exclusive: true}
+	t.Run("Policy.SingleAttemptBelow", func(t *testing.T) {
+		p := &backoff.Policy[int]{SingleAttemptBelow: true}
 		noPanic(t, "Do", func() {
 			v, err := p.Do(ctxWithSlice{context.Background(), nil}, func(ctx context.Context) (int, error) {
-				if !backoff.IsRetrying(ctx) {
+				if !backoff.IsSingleAttempt(ctx) {
 					return 0, errors.New("context not marked")
 				}
 				return 1, nil
@@ -230,7 +230,7 @@ func TestTypedNilWaitAtRunTime(t *testing.T) {
 		noPanic(t, "Do", func() {
 			_, err := p.Do(t.Context(), func(context.Context) (int, error) { calls++; return 0, boom })
 			var e *backoff.Error
-			if !errors.As(err, &e) || e.Reason != backoff.ErrExhausted || e.Tries != 1 || !errors.Is(err, boom) {
+			if !errors.As(err, &e) || e.Reason != backoff.ErrExhausted || e.Attempts != 1 || !errors.Is(err, boom) {
 				t.Errorf("Do = %v; want an *Error with ErrExhausted after 1 try, wrapping boom", err)
 			}
 		})
@@ -256,7 +256,7 @@ func TestTypedNilLevelsAtRunTime(t *testing.T) {
 		var buf bytes.Buffer
 		p := &backoff.Policy[int]{
 			Wait:         strategy.Immediate,
-			MaxTries:     2,
+			MaxAttempts:  2,
 			Logger:       slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})),
 			BackoffLevel: (*slog.LevelVar)(nil),
 			GiveUpLevel:  (*slog.LevelVar)(nil),
@@ -315,15 +315,15 @@ func TestNoErrorOnGiveUpExhausted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		boom := errors.New("boom")
 		fail := func(context.Context) (int, error) { return 0, boom }
-		p := &backoff.Policy[int]{NoErrorOnGiveUp: true, Wait: strategy.Sequence{time.Second, time.Second}, Jitter: jitter.None, MaxTries: backoff.Unlimited}
+		p := &backoff.Policy[int]{NoErrorOnGiveUp: true, Wait: strategy.Sequence{time.Second, time.Second}, Jitter: jitter.None, MaxAttempts: backoff.Unlimited}
 		_, err := p.Do(t.Context(), fail)
 		var e *backoff.Error
-		if !errors.As(err, &e) || e.Reason != backoff.ErrExhausted || e.Tries != 3 || !errors.Is(err, boom) {
+		if !errors.As(err, &e) || e.Reason != backoff.ErrExhausted || e.Attempts != 3 || !errors.Is(err, boom) {
 			t.Errorf("Do = %v; want an *Error with ErrExhausted after 3 tries, wrapping boom", err)
 		}
 
 		// On values: the last value, with the error.
-		q := &backoff.Policy[int]{NoErrorOnGiveUp: true, Wait: strategy.Sequence{time.Second}, Jitter: jitter.None, MaxTries: backoff.Unlimited,
+		q := &backoff.Policy[int]{NoErrorOnGiveUp: true, Wait: strategy.Sequence{time.Second}, Jitter: jitter.None, MaxAttempts: backoff.Unlimited,
 			RetryIf: func(v int) bool { return v < 10 }}
 		n := 0
 		v, err := q.Do(t.Context(), func(context.Context) (int, error) { n++; return n, nil })
@@ -332,9 +332,9 @@ func TestNoErrorOnGiveUpExhausted(t *testing.T) {
 		}
 
 		// The other give-ups still return no error.
-		p.MaxTries = 2
+		p.MaxAttempts = 2
 		if v, err := p.Do(t.Context(), fail); v != 0 || err != nil {
-			t.Errorf("Do with MaxTries 2 = %v, %v; want 0, nil", v, err)
+			t.Errorf("Do with MaxAttempts 2 = %v, %v; want 0, nil", v, err)
 		}
 	})
 }

@@ -51,7 +51,7 @@ var stormLayers = []stormLayer{
 	{"failsafe", func(base http.RoundTripper) http.RoundTripper {
 		// The same max attempts as ours: 4 (3 retries).
 		rp := failsafehttp.NewRetryPolicyBuilder().
-			WithMaxRetries(backoff.DefaultMaxTries - 1).
+			WithMaxRetries(backoff.DefaultMaxAttempts - 1).
 			WithDelay(shortWait).
 			ReturnLastFailure().
 			Build()

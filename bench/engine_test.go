@@ -21,10 +21,10 @@ import (
 // want is the value every successful operation returns.
 const want = 42
 
-// maxTries is the attempt limit, the first attempt included, given to every
+// maxAttempts is the attempt limit, the first attempt included, given to every
 // library. It is well above the number of failures of any benchmark, so no
 // call gives up.
-const maxTries = 10
+const maxAttempts = 10
 
 var errTransient = errors.New("transient failure")
 
@@ -53,7 +53,7 @@ func (f *flaky) tryCtx(context.Context) (int, error) { return f.try() }
 // An engine configures one library for the benchmarks. setup builds
 // everything the library lets a caller reuse (its policy, options or
 // executor) once, and returns a function that makes one retrying call of
-// the operation. Every library gets zero waits, no jitter and maxTries
+// the operation. Every library gets zero waits, no jitter and maxAttempts
 // attempts.
 type engine struct {
 	name  string
@@ -71,9 +71,9 @@ var engines = []engine{
 func setupBackoff(f *flaky) func(context.Context) (int, error) {
 	f.err = errTransient
 	p := &backoff.Policy[int]{
-		Wait:     strategy.Immediate,
-		Jitter:   jitter.None,
-		MaxTries: maxTries,
+		Wait:        strategy.Immediate,
+		Jitter:      jitter.None,
+		MaxAttempts: maxAttempts,
 	}
 	op := f.tryCtx
 	return func(ctx context.Context) (int, error) { return p.Do(ctx, op) }
@@ -85,7 +85,7 @@ func setupCenkalti(f *flaky) func(context.Context) (int, error) {
 	// WithMaxTries. The default MaxElapsedTime (15 minutes) is left alone.
 	opts := []cenkalti.RetryOption{
 		cenkalti.WithBackOff(&cenkalti.ZeroBackOff{}),
-		cenkalti.WithMaxTries(maxTries),
+		cenkalti.WithMaxTries(maxAttempts),
 	}
 	op := cenkalti.Operation[int](f.try)
 	return func(ctx context.Context) (int, error) { return cenkalti.Retry(ctx, op, opts...) }
@@ -98,7 +98,7 @@ func setupAvast(f *flaky) func(context.Context) (int, error) {
 	// jitter. LastErrorOnly makes a give-up return the last error, as the
 	// other libraries do, instead of the list of all errors.
 	opts := []avast.Option{
-		avast.Attempts(maxTries),
+		avast.Attempts(maxAttempts),
 		avast.Delay(0),
 		avast.DelayType(avast.FixedDelay),
 		avast.LastErrorOnly(true),
@@ -125,7 +125,7 @@ func setupSethvargo(f *flaky) func(context.Context) (int, error) {
 	zero := sethvargo.BackoffFunc(func() (d time.Duration, stop bool) { return 0, false })
 	op := sethvargo.RetryFuncValue[int](f.tryCtx)
 	return func(ctx context.Context) (int, error) {
-		b := sethvargo.WithMaxRetries(maxTries-1, zero)
+		b := sethvargo.WithMaxRetries(maxAttempts-1, zero)
 		return sethvargo.DoValue(ctx, b, op)
 	}
 }
@@ -136,7 +136,7 @@ func setupFailsafe(f *flaky) func(context.Context) (int, error) {
 	// returns the last error instead of an ExceededError on give-up, as the
 	// other libraries do.
 	rp := retrypolicy.NewBuilder[int]().
-		WithMaxAttempts(maxTries).
+		WithMaxAttempts(maxAttempts).
 		ReturnLastFailure().
 		Build()
 	exec := failsafe.With[int](rp)
@@ -173,18 +173,18 @@ func checkEngine(e engine, fails int) error {
 func TestEngines(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
-			for _, fails := range []int{0, 3, maxTries - 1} {
+			for _, fails := range []int{0, 3, maxAttempts - 1} {
 				if err := checkEngine(e, fails); err != nil {
 					t.Errorf("%d failures: %v", fails, err)
 				}
 			}
-			// maxTries failures: every library must give up with the
-			// operation's error after maxTries attempts.
-			f := &flaky{fails: maxTries}
+			// maxAttempts failures: every library must give up with the
+			// operation's error after maxAttempts attempts.
+			f := &flaky{fails: maxAttempts}
 			_, err := e.setup(f)(context.Background())
-			if !errors.Is(err, errTransient) || f.calls != maxTries {
+			if !errors.Is(err, errTransient) || f.calls != maxAttempts {
 				t.Errorf("%d failures: got %v after %d attempts, want %v after %d",
-					maxTries, err, f.calls, errTransient, maxTries)
+					maxAttempts, err, f.calls, errTransient, maxAttempts)
 			}
 		})
 	}

@@ -81,9 +81,9 @@ func ExampleInstrumentPolicy() {
 	}
 	errBusy := errors.New("busy")
 	p := metrics.InstrumentPolicy(m, &backoff.Policy[string]{
-		Name:     "load_profile",
-		Wait:     strategy.Immediate,
-		MaxTries: 3,
+		Name:        "load_profile",
+		Wait:        strategy.Immediate,
+		MaxAttempts: 3,
 	})
 
 	calls := 0

@@ -17,7 +17,7 @@ func BenchmarkHandler(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	d := backoff.Details[*http.Response]{Name: "RoundTrip", Tries: 1, Elapsed: 3 * time.Millisecond, Final: true, Method: "GET", Host: "api.example.com", StatusCode: 200}
+	d := backoff.Details[*http.Response]{Name: "RoundTrip", Attempts: 1, Elapsed: 3 * time.Millisecond, Final: true, Method: "GET", Host: "api.example.com", StatusCode: 200}
 	b.ReportAllocs()
 	for b.Loop() {
 		m.httpAttempt(d)

@@ -160,8 +160,8 @@ func (m *Metrics) httpAttempt(d httpDetails) {
 	v := &m.http
 	s := m.httpSeries(d.Method, d.Host)
 	s.attempt(v, d.StatusCode, d.Err).Inc()
-	if d.Tries > 1 || d.Final && endedByContext(d.Reason) {
-		settleWait(s.waits(v), d.Tries, d.Final, d.Reason)
+	if d.Attempts > 1 || d.Final && endedByContext(d.Reason) {
+		settleWait(s.waits(v), d.Attempts, d.Final, d.Reason)
 	}
 	if d.RetryAfter > 0 {
 		outcome := raHonored
@@ -175,7 +175,7 @@ func (m *Metrics) httpAttempt(d httpDetails) {
 	}
 	if d.Final && d.Reason == "" { // success, or an error not retried
 		s.durationObserver(v).Observe(d.Elapsed.Seconds())
-		s.triesObserver(v).Observe(float64(d.Tries))
+		s.triesObserver(v).Observe(float64(d.Attempts))
 	}
 }
 
@@ -204,7 +204,7 @@ func (m *Metrics) httpGiveUp(d httpDetails) {
 		s.waits(v).Dec()
 	}
 	s.durationObserver(v).Observe(d.Elapsed.Seconds())
-	s.triesObserver(v).Observe(float64(d.Tries))
+	s.triesObserver(v).Observe(float64(d.Attempts))
 }
 
 // settleWait updates the gauge of waits in flight on an attempt event that

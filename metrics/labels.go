@@ -176,7 +176,7 @@ func codeLabel(slot int) string {
 // reasons are the give-up reasons that keep their own label value; any
 // other is labelled "other", at index len(reasons).
 var reasons = [...]backoff.Reason{
-	backoff.ErrMaxTries, backoff.ErrMaxTime, backoff.ErrDeadline, backoff.ErrGiveUp,
+	backoff.ErrMaxAttempts, backoff.ErrMaxTime, backoff.ErrDeadline, backoff.ErrGiveUp,
 	backoff.ErrExhausted, backoff.ErrCanceled, backoff.ErrRetryAfter,
 	backoff.ErrNotReplayable, backoff.ErrBudget,
 }

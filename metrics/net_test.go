@@ -42,15 +42,15 @@ func TestCountsMatchServer(t *testing.T) {
 	client := &http.Client{Transport: m.InstrumentTransport(&backoff.Transport{
 		Base: base,
 		Policy: backoff.Policy[*http.Response]{
-			Wait:     strategy.Constant{Interval: time.Millisecond},
-			MaxTries: 4,
+			Wait:        strategy.Constant{Interval: time.Millisecond},
+			MaxAttempts: 4,
 		},
 	})}
 	var calls atomic.Int64
 	op := metrics.InstrumentPolicy(m, &backoff.Policy[int]{
-		Name:     "flaky",
-		Wait:     strategy.Immediate,
-		MaxTries: 4,
+		Name:        "flaky",
+		Wait:        strategy.Immediate,
+		MaxAttempts: 4,
 	})
 
 	const workers, perWorker = 8, 25
@@ -112,7 +112,7 @@ func TestErrorClassesOverTheNetwork(t *testing.T) {
 		return &http.Client{Transport: m.InstrumentTransport(&backoff.Transport{
 			Base:           base,
 			AttemptTimeout: attemptTimeout,
-			Policy:         backoff.Policy[*http.Response]{Wait: strategy.Immediate, MaxTries: 2},
+			Policy:         backoff.Policy[*http.Response]{Wait: strategy.Immediate, MaxAttempts: 2},
 		})}
 	}
 

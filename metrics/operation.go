@@ -174,13 +174,13 @@ func InstrumentPolicy[T any](m *Metrics, p *backoff.Policy[T]) *backoff.Policy[T
 	}
 	h := &opHooks{m: m}
 	p.OnAttempt = withHandler(p.OnAttempt, func(d backoff.Details[T]) {
-		h.attempt(d.Name, d.Tries, d.Elapsed, d.Err, d.Reason, d.Final)
+		h.attempt(d.Name, d.Attempts, d.Elapsed, d.Err, d.Reason, d.Final)
 	})
 	p.OnBackoff = withHandler(p.OnBackoff, func(d backoff.Details[T]) {
 		h.backoff(d.Name, d.Wait, d.Err)
 	})
 	p.OnGiveUp = withHandler(p.OnGiveUp, func(d backoff.Details[T]) {
-		h.giveUp(d.Name, d.Tries, d.Elapsed, d.Reason)
+		h.giveUp(d.Name, d.Attempts, d.Elapsed, d.Reason)
 	})
 	return p
 }

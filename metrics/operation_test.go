@@ -47,23 +47,23 @@ func valueOf[T any](v T) func() (T, error) { return func() (T, error) { return v
 func TestOperationExposition(t *testing.T) {
 	m := newMetrics(t)
 	fetch := metrics.InstrumentPolicy(m, &backoff.Policy[int]{
-		Name:     "fetch_user",
-		RetryOn:  func(err error) bool { return !errors.Is(err, errPermanent) },
-		GiveUp:   func(err error) bool { return errors.Is(err, errFatal) },
-		Wait:     strategy.Immediate,
-		Jitter:   jitter.None,
-		MaxTries: 3,
+		Name:        "fetch_user",
+		RetryOn:     func(err error) bool { return !errors.Is(err, errPermanent) },
+		GiveUp:      func(err error) bool { return errors.Is(err, errFatal) },
+		Wait:        strategy.Immediate,
+		Jitter:      jitter.None,
+		MaxAttempts: 3,
 	})
 	poll := metrics.InstrumentPolicy(m, &backoff.Policy[int]{
-		Name:     "poll",
-		RetryIf:  func(v int) bool { return v == 0 },
-		Wait:     strategy.Constant{Interval: time.Second},
-		Jitter:   jitter.None,
-		MaxTries: 3,
+		Name:        "poll",
+		RetryIf:     func(v int) bool { return v == 0 },
+		Wait:        strategy.Constant{Interval: time.Second},
+		Jitter:      jitter.None,
+		MaxAttempts: 3,
 	})
 	unnamed := metrics.InstrumentPolicy(m, &backoff.Policy[struct{}]{
-		Wait:     strategy.Immediate,
-		MaxTries: 2,
+		Wait:        strategy.Immediate,
+		MaxAttempts: 2,
 	})
 
 	synctest.Test(t, func(t *testing.T) {
@@ -153,9 +153,9 @@ backoff_operation_waits_in_flight{operation="poll"} 0
 func TestOperationWaitsInFlight(t *testing.T) {
 	m := newMetrics(t)
 	p := metrics.InstrumentPolicy(m, &backoff.Policy[int]{
-		Name:     "sync",
-		Wait:     strategy.Constant{Interval: time.Hour},
-		MaxTries: 5,
+		Name:        "sync",
+		Wait:        strategy.Constant{Interval: time.Hour},
+		MaxAttempts: 5,
 	})
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())

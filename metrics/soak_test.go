@@ -312,7 +312,7 @@ func TestSoak(t *testing.T) {
 		Base: base,
 		Policy: backoff.Policy[*http.Response]{
 			Wait: strategy.Expo{Factor: 100 * time.Microsecond, Max: time.Millisecond},
-			// MaxTries: the default, 4.
+			// MaxAttempts: the default, 4.
 		},
 		AttemptTimeout: soakAttemptTimeout,
 		AttemptHeader:  soakAttemptHeader,
@@ -725,10 +725,10 @@ func TestSoakNoAttemptAfterCancelDuringWait(t *testing.T) {
 		p := backoff.Policy[struct{}]{
 			// A wait of 1ns has elapsed by the time sleep selects; the
 			// context, cancelled before it, is done too.
-			Wait:      strategy.Constant{Interval: time.Nanosecond},
-			Jitter:    jitter.None,
-			MaxTries:  3,
-			OnBackoff: []backoff.Handler[struct{}]{func(backoff.Details[struct{}]) { cancel() }},
+			Wait:        strategy.Constant{Interval: time.Nanosecond},
+			Jitter:      jitter.None,
+			MaxAttempts: 3,
+			OnBackoff:   []backoff.Handler[struct{}]{func(backoff.Details[struct{}]) { cancel() }},
 		}
 		attempts := 0
 		err := p.Run(ctx, func(context.Context) error {

@@ -176,10 +176,10 @@ func TestTransportExposition(t *testing.T) {
 	tr := m.InstrumentTransport(&backoff.Transport{
 		Base: mock,
 		Policy: backoff.Policy[*http.Response]{
-			Wait:      strategy.Immediate,
-			Jitter:    jitter.None,
-			MaxTries:  3,
-			OnAttempt: []backoff.Handler[*http.Response]{func(backoff.Details[*http.Response]) { userAttempts++ }},
+			Wait:        strategy.Immediate,
+			Jitter:      jitter.None,
+			MaxAttempts: 3,
+			OnAttempt:   []backoff.Handler[*http.Response]{func(backoff.Details[*http.Response]) { userAttempts++ }},
 		},
 	})
 	// In a bubble, time moves only when every goroutine waits: the
@@ -279,9 +279,9 @@ func TestTransportRetryAfter(t *testing.T) {
 	tr := m.InstrumentTransport(&backoff.Transport{
 		Base: mock,
 		Policy: backoff.Policy[*http.Response]{
-			Wait:     strategy.Constant{Interval: 2 * time.Second},
-			Jitter:   jitter.None,
-			MaxTries: 3,
+			Wait:        strategy.Constant{Interval: 2 * time.Second},
+			Jitter:      jitter.None,
+			MaxAttempts: 3,
 		},
 	})
 	synctest.Test(t, func(t *testing.T) {
@@ -443,9 +443,9 @@ func TestWaitsInFlight(t *testing.T) {
 		return m.InstrumentTransport(&backoff.Transport{
 			Base: &script{steps: steps},
 			Policy: backoff.Policy[*http.Response]{
-				Wait:     strategy.Constant{Interval: time.Minute},
-				Jitter:   jitter.None,
-				MaxTries: 3,
+				Wait:        strategy.Constant{Interval: time.Minute},
+				Jitter:      jitter.None,
+				MaxAttempts: 3,
 			},
 		})
 	}
@@ -499,7 +499,7 @@ func TestWaitsInFlight(t *testing.T) {
 		}, ""},
 		{"OPTIONS", func(context.CancelFunc) []func(*http.Request) (*http.Response, error) {
 			return []func(*http.Request) (*http.Response, error){status(503)}
-		}, backoff.ErrMaxTries},
+		}, backoff.ErrMaxAttempts},
 		{"TRACE", func(cancel context.CancelFunc) []func(*http.Request) (*http.Response, error) {
 			return []func(*http.Request) (*http.Response, error){status(503), cancelThen(cancel, 503)}
 		}, backoff.ErrCanceled},

@@ -8,7 +8,7 @@ import (
 // Runtime derives each wait from the outcome of the attempt that just
 // failed: Value receives [State.Value] and [State.Err] and returns the
 // wait, or false when the outcome carries none, in which case Fallback
-// decides. This is how a server's Retry-After header reaches the engine.
+// decides.
 //
 // It is the port of Python's runtime(value=f), with one difference: Python
 // fails when f has no answer (it returns None), while Runtime then asks
@@ -26,22 +26,6 @@ type Runtime struct {
 	// Fallback gives the wait when Value has none. Nil means no fallback:
 	// Next is then exhausted, which makes the engine give up.
 	Fallback Strategy
-
-	// AsFloor makes Value's wait a floor rather than the wait itself, the
-	// way a server-given wait such as Retry-After should be treated: Next
-	// then always returns the Fallback's wait (Value's when there is no
-	// Fallback), which the engine jitters as usual, and Floor reports
-	// Value's wait, which the engine never goes below (see [Floorer]).
-	AsFloor bool
-}
-
-// Floor reports Value's wait when AsFloor is set and Value has one.
-func (r Runtime) Floor(s State) (time.Duration, bool) {
-	if !r.AsFloor || r.Value == nil {
-		return 0, false
-	}
-	w, ok := r.Value(s.Value, s.Err)
-	return max(w, 0), ok
 }
 
 // Validate reports an error if r.Value is nil or r.Fallback is invalid.
@@ -53,12 +37,12 @@ func (r Runtime) Validate() error {
 	return errors.Join(value, checkInner("Runtime", "Fallback", r.Fallback))
 }
 
-// Next returns r.Value(s.Value, s.Err) when it reports a wait (unless
-// AsFloor is set and there is a Fallback), and otherwise r.Fallback.Next(s),
+// Next returns r.Value(s.Value, s.Err) when it reports a wait, and
+// otherwise r.Fallback.Next(s),
 // or 0, false without a Fallback. A negative wait from either is returned
 // as 0.
 func (r Runtime) Next(s State) (time.Duration, bool) {
-	if r.Value != nil && (!r.AsFloor || r.Fallback == nil) {
+	if r.Value != nil {
 		if w, ok := r.Value(s.Value, s.Err); ok {
 			return max(w, 0), true
 		}

@@ -117,18 +117,3 @@ func (f Func) Validate() error {
 	}
 	return nil
 }
-
-// Floorer is implemented by strategies that know, for some outcomes, a
-// minimum for the wait actually slept: a wait the server asked for, such as
-// an HTTP Retry-After. [Runtime] with AsFloor implements it.
-//
-// The engine applies the floor after jitter: the wait slept is never
-// shorter than the floor, and when the jittered wait is below it, the engine
-// spreads the floor upward only, by a share drawn from the Policy's jitter
-// (nothing with jitter.None) of at most backoff.FloorSpread of the floor,
-// and never past the time left. A floor that does not fit in the time left
-// (the call's max time or the context's deadline) makes the engine give up
-// at once.
-type Floorer interface {
-	Floor(s State) (time.Duration, bool)
-}

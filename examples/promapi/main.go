@@ -57,9 +57,9 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	transport := m.InstrumentTransport(&backoff.Transport{
 		Policy: backoff.Policy[*http.Response]{
-			Wait:     strategy.Expo{Factor: 10 * time.Millisecond, Max: 100 * time.Millisecond},
-			MaxTries: 4,
-			MaxTime:  10 * time.Second,
+			Wait:        strategy.Expo{Factor: 10 * time.Millisecond, Max: 100 * time.Millisecond},
+			MaxAttempts: 4,
+			MaxTime:     10 * time.Second,
 		},
 		AttemptTimeout: 5 * time.Second,
 		// The API client sends its queries as POST, with the PromQL in a

@@ -97,8 +97,8 @@ func run(ctx context.Context, w io.Writer, cfg config) error {
 	// keeps it, and its refusals show as give-ups with reason "budget".
 	transport := m.InstrumentTransport(&backoff.Transport{
 		Policy: backoff.Policy[*http.Response]{
-			Wait:     strategy.Expo{Factor: 10 * time.Millisecond, Max: 100 * time.Millisecond},
-			MaxTries: 3,
+			Wait:        strategy.Expo{Factor: 10 * time.Millisecond, Max: 100 * time.Millisecond},
+			MaxAttempts: 3,
 		},
 		Budget: backoff.NoBudget,
 	})

@@ -51,20 +51,20 @@ func run(w io.Writer) error {
 	// a smaller Factor keeps the demo quick), and full jitter draws each
 	// actual wait at random between 0 and that value, as Python does.
 	policy := backoff.Policy[*http.Response]{
-		Wait:     strategy.Expo{Factor: 100 * time.Millisecond},
-		Jitter:   jitter.Full, // the default, spelled out
-		MaxTries: 5,
-		MaxTime:  30 * time.Second,
+		Wait:        strategy.Expo{Factor: 100 * time.Millisecond},
+		Jitter:      jitter.Full, // the default, spelled out
+		MaxAttempts: 5,
+		MaxTime:     30 * time.Second,
 
 		// on_backoff: called before every wait.
 		OnBackoff: []backoff.Handler[*http.Response]{func(d backoff.Details[*http.Response]) {
 			fmt.Fprintf(w, "  backing off %s %s after try %d (%s), waiting %v\n",
-				d.Method, d.Host, d.Tries, outcome(d), d.Wait.Round(time.Millisecond))
+				d.Method, d.Host, d.Attempts, outcome(d), d.Wait.Round(time.Millisecond))
 		}},
 		// on_giveup: called once when the policy stops retrying.
 		OnGiveUp: []backoff.Handler[*http.Response]{func(d backoff.Details[*http.Response]) {
 			fmt.Fprintf(w, "  giving up %s %s after %d tries in %v (%s): %s\n",
-				d.Method, d.Host, d.Tries, d.Elapsed.Round(time.Millisecond), outcome(d), string(d.Reason))
+				d.Method, d.Host, d.Attempts, d.Elapsed.Round(time.Millisecond), outcome(d), string(d.Reason))
 		}},
 	}
 

@@ -44,16 +44,16 @@ func run(w io.Writer) error {
 		Policy: backoff.Policy[*http.Response]{
 			// Without Retry-After the waits would be at most 100ms, 200ms,
 			// … (full jitter by default); Retry-After overrides them.
-			Wait:     strategy.Expo{Factor: 100 * time.Millisecond},
-			MaxTries: 3,
+			Wait:        strategy.Expo{Factor: 100 * time.Millisecond},
+			MaxAttempts: 3,
 
 			OnBackoff: []backoff.Handler[*http.Response]{func(d backoff.Details[*http.Response]) {
 				fmt.Fprintf(w, "  backing off %s %s after try %d (%s), Retry-After %v, waiting %v\n",
-					d.Method, d.Host, d.Tries, status(d.StatusCode), d.RetryAfter, d.Wait.Round(time.Millisecond))
+					d.Method, d.Host, d.Attempts, status(d.StatusCode), d.RetryAfter, d.Wait.Round(time.Millisecond))
 			}},
 			OnGiveUp: []backoff.Handler[*http.Response]{func(d backoff.Details[*http.Response]) {
 				fmt.Fprintf(w, "  giving up %s %s after try %d (%s), Retry-After %v: %s\n",
-					d.Method, d.Host, d.Tries, status(d.StatusCode), d.RetryAfter, string(d.Reason))
+					d.Method, d.Host, d.Attempts, status(d.StatusCode), d.RetryAfter, string(d.Reason))
 			}},
 		},
 		// Never wait longer than this for a server; the default is 60s.

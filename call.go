@@ -1,0 +1,373 @@
+package backoff
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/f99b3bbb/backoff/jitter"
+)
+
+// callPool recycles the state of finished calls: the success path then
+// allocates nothing of its own.
+var callPool = sync.Pool{New: func() any { return new(call) }}
+
+// call is the state of one RoundTrip.
+type call struct {
+	t    *Transport
+	req  *http.Request
+	n    int           // attempts made
+	body *bodyRecorder // records a body without GetBody, if any
+	resp *http.Response
+	ra   time.Duration // the last response's Retry-After, if honoured
+
+	// What the current attempt holds while it runs, for abort.
+	out    *http.Request // the request being sent, during Base.RoundTrip
+	cancel context.CancelCauseFunc
+	timer  *time.Timer
+
+	// bodyFailed is set when the request's GetBody failed, which ends the
+	// call with that error.
+	bodyFailed bool
+
+	// marked reports that the engine passes the attempts a context derived
+	// from the request's (see Retrying). Contexts are never compared: a
+	// context's dynamic type may not be comparable.
+	marked bool
+}
+
+// abort releases what the call holds when a hook or the Base panics: the
+// request body when no attempt was sent, the body of the request that the
+// Base was sending, the current attempt's context, and the response the
+// engine holds, which has not been returned to the caller.
+func (c *call) abort() {
+	if c.n == 0 {
+		closeBody(c.req)
+	}
+	if c.out != nil {
+		closeBody(c.out)
+	}
+	if c.cancel != nil {
+		c.timer.Stop()
+		c.cancel(nil)
+	}
+	if c.resp != nil {
+		c.resp.Body.Close()
+	}
+}
+
+func (c *call) attempt(ctx context.Context) (*http.Response, error) {
+	c.n++
+	c.resp, c.ra = nil, 0
+	parent := ctx
+	var cancel context.CancelCauseFunc
+	var timer *time.Timer
+	if d := c.t.AttemptTimeout; d > 0 {
+		ctx, cancel = context.WithCancelCause(ctx)
+		timer = time.AfterFunc(d, func() { cancel(errAttemptTimeout) })
+		c.cancel, c.timer = cancel, timer
+	}
+	r, err := c.request(ctx, c.marked || cancel != nil)
+	if err != nil {
+		if cancel != nil {
+			c.cancel, c.timer = nil, nil
+			timer.Stop()
+			cancel(nil)
+		}
+		return nil, err
+	}
+	c.out = r
+	var resp *http.Response
+	if in := c.t.inner; in != nil {
+		// The Base is a Transport: it makes one attempt, this one retries.
+		resp, err = in.roundTrip(r, true)
+	} else {
+		resp, err = c.t.base.RoundTrip(r)
+	}
+	c.out = nil
+	// From here on, the attempt's context is released below or by the
+	// response's body.
+	c.cancel, c.timer = nil, nil
+	if resp != nil && resp.Body == nil {
+		resp.Body = http.NoBody // http.Client tolerates a nil Body too
+	}
+	if resp != nil && err != nil { // a base that breaks the contract
+		resp.Body.Close()
+		resp = nil
+	}
+	if err == nil && resp == nil {
+		err = errNilResponse
+	}
+	fired := false
+	if timer != nil {
+		fired = !timer.Stop()
+		switch {
+		case fired:
+			if resp != nil {
+				resp.Body.Close()
+				resp = nil
+			}
+			if parent.Err() != nil {
+				// The caller's context ended too: that is what the
+				// caller must see, not the attempt's timeout.
+				err = context.Cause(parent)
+			} else {
+				err = &attemptTimeoutError{err: err}
+			}
+			cancel(nil)
+		case err != nil:
+			cancel(nil)
+		default:
+			resp.Body = releaseOnClose(resp.Body, cancel)
+		}
+	}
+	if err != nil {
+		if !fired && errors.Is(err, errAttemptTimeout) {
+			// Another attempt's timeout, surfacing here through a
+			// connection the two shared: not this attempt's own.
+			err = &sharedTimeoutError{err: err}
+		}
+		return nil, err
+	}
+	c.resp = resp
+	if c.t.honoursRetryAfter(resp.StatusCode) {
+		c.ra, _ = retryAfter(resp)
+	}
+	return resp, nil
+}
+
+// request returns the request of the current attempt, with ctx as its
+// context (derived reports whether ctx is not the request's own context):
+// the caller's request itself when nothing needs to change, else a shallow
+// copy (the caller's request is never modified).
+func (c *call) request(ctx context.Context, derived bool) (*http.Request, error) {
+	req := c.req
+	var body io.ReadCloser
+	var getBody func() (io.ReadCloser, error)
+	switch {
+	case req.Body == nil || req.Body == http.NoBody:
+	case req.GetBody != nil:
+		if c.n > 1 {
+			b, err := req.GetBody()
+			if err != nil || b == nil {
+				if b != nil {
+					b.Close()
+				}
+				c.bodyFailed = true
+				return nil, &getBodyError{err: err}
+			}
+			body = b
+		}
+	case c.t.bufferLimit() < 0 || req.ContentLength > c.t.bufferLimit():
+		// One attempt only (nothing is kept): replayable refuses any retry.
+	case c.n == 1:
+		c.body = &bodyRecorder{rc: req.Body, limit: c.t.bufferLimit(), size: req.ContentLength}
+		body = c.body
+		// Lets a layer below read the body ahead (to sign it), and net/http
+		// resend it (HTTP/2).
+		getBody = c.body.getBody
+	default:
+		body = io.NopCloser(bytes.NewReader(c.body.bytes()))
+		getBody = c.body.getBody
+	}
+	header := c.t.AttemptHeader
+	if body == nil && header == "" && !derived {
+		return req, nil
+	}
+	r := req.WithContext(ctx)
+	if body != nil {
+		r.Body = body
+	}
+	if getBody != nil {
+		r.GetBody = getBody
+	}
+	if header != "" {
+		r.Header = req.Header.Clone()
+		if r.Header == nil {
+			r.Header = make(http.Header)
+		}
+		r.Header.Set(header, strconv.Itoa(c.n))
+	}
+	return r, nil
+}
+
+func (c *call) decide(_ *Policy[*http.Response], resp *http.Response, err error) verdict {
+	if c.bodyFailed {
+		// The request's GetBody failed: nothing was sent, and sending
+		// again would need it to work. Not for Classify to decide.
+		return fail
+	}
+	classify := c.t.Classify
+	if classify == nil {
+		classify = DefaultClassify
+	}
+	if classify(Attempt{Request: c.req, Response: resp, Err: err, Number: c.n}) {
+		return retry
+	}
+	if err != nil {
+		return fail
+	}
+	return succeed
+}
+
+func (c *call) watching() bool { return c.t.watch }
+
+// observe turns the engine's events into the Transport's: its Trace and its
+// log lines.
+func (c *call) observe(ev event, d Details[*http.Response]) {
+	t := c.t
+	var h func(Event)
+	switch ev {
+	case evAttempt:
+		h = t.trace.OnAttempt
+	case evBackoff:
+		h = t.trace.OnBackoff
+	case evSuccess:
+		h = t.trace.OnSuccess
+	case evGiveUp:
+		h = t.trace.OnGiveUp
+	}
+	logged := t.Logger != nil && (ev == evBackoff || ev == evGiveUp)
+	if h == nil && !logged {
+		return
+	}
+	e := Event{
+		Request:    c.req,
+		Attempt:    d.Attempts,
+		Response:   d.Value,
+		Err:        d.Err,
+		Elapsed:    d.Elapsed,
+		Wait:       d.Wait,
+		RetryAfter: c.ra,
+		Reason:     d.Reason,
+		Final:      d.Final,
+	}
+	if logged {
+		t.logEvent(c.req.Context(), &e)
+	}
+	if h != nil {
+		h(e)
+	}
+}
+
+func (c *call) vet(d Details[*http.Response], w time.Duration, jit jitter.Func, left time.Duration) (time.Duration, Reason) {
+	if !c.replayable(d.Err) {
+		return 0, ErrNotReplayable
+	}
+	if c.ra <= 0 { // none, or not honoured (see attempt)
+		return w, ""
+	}
+	// A saturated Retry-After (see ParseRetryAfter) is longer than any cap.
+	limit := c.t.maxRetryAfter()
+	if c.ra > limit || c.ra == math.MaxInt64 {
+		return 0, ErrRetryAfter
+	}
+	return c.retryAfterWait(w, jit, left, limit)
+}
+
+// retryAfterWait raises the computed wait w to the response's Retry-After,
+// a floor: spread upward as RetryAfterSpread says, never beyond the cap or
+// the time left. It gives up when the floor itself does not fit.
+func (c *call) retryAfterWait(w time.Duration, jit jitter.Func, left, limit time.Duration) (time.Duration, Reason) {
+	floor := c.ra
+	hi := time.Duration(math.MaxInt64) // the time left
+	if left >= 0 {
+		hi = left
+	}
+	if dl, ok := c.req.Context().Deadline(); ok {
+		hi = min(hi, time.Until(dl)-1) // the wait must end before the deadline
+	}
+	if floor > hi {
+		return 0, ErrRetryAfter
+	}
+	return floorWait(w, floor, hi, limit, c.t.retryAfterSpread(), jit), ""
+}
+
+func (c *call) admit(Details[*http.Response]) Reason {
+	if !c.t.budget.withdraw(c.host()) {
+		return ErrBudget
+	}
+	return ""
+}
+
+// host is the authority the request is sent to, which keys the budget.
+func (c *call) host() string {
+	if c.req.URL == nil {
+		return ""
+	}
+	return c.req.URL.Host
+}
+
+// discard drains and closes a response that will not be returned, so that
+// its connection can be used again, and returns the time it took. The
+// drain is bounded in bytes (the DrainLimit) and in time: DrainTimeout,
+// AttemptTimeout, the time left under maxTime (if positive) from start,
+// and before ctx's deadline. A body that cannot be read whole within the
+// DrainLimit, by its Content-Length, is closed unread: reading it could
+// not save the connection.
+func (c *call) discard(ctx context.Context, resp *http.Response, start, maxTime time.Duration) time.Duration {
+	if resp == nil || resp.Body == nil {
+		return 0
+	}
+	c.resp = nil // closed here: abort must not close it again
+	now := monotonic()
+	body := resp.Body
+	limit := c.t.drainLimit()
+	d := DrainTimeout
+	if a := c.t.AttemptTimeout; a > 0 && a < d {
+		d = a
+	}
+	if maxTime > 0 {
+		d = min(d, maxTime-(now-start))
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(dl))
+	}
+	if limit <= 0 || d <= 0 || body == http.NoBody || resp.ContentLength > limit {
+		body.Close()
+		return monotonic() - now
+	}
+	// Close the body when the time is up: that ends a Read that blocks.
+	closed := make(chan struct{})
+	timer := time.AfterFunc(d, func() {
+		body.Close()
+		close(closed)
+	})
+	io.CopyN(io.Discard, body, limit)
+	if timer.Stop() {
+		body.Close()
+	} else {
+		<-closed
+	}
+	return monotonic() - now
+}
+
+// replayable reports whether the request may be sent again after an
+// attempt that failed with err (nil for a failure on the response).
+func (c *call) replayable(err error) bool {
+	req := c.req
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		if c.body == nil || !c.body.complete() {
+			return false
+		}
+	}
+	if neverSent(err) {
+		return true
+	}
+	switch requestOptionsFrom(req.Context()).idempotent {
+	case 1:
+		return false
+	case 2:
+		return true
+	}
+	if c.t.Idempotent != nil {
+		return c.t.Idempotent(req)
+	}
+	return DefaultIdempotent(req)
+}

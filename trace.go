@@ -1,0 +1,119 @@
+package backoff
+
+import (
+	"net/http"
+	"time"
+)
+
+// An Event describes one event of one call of [Transport.RoundTrip]: an
+// attempt that ended, a wait about to start, the call's success or its
+// give-up. The fields that do not apply to an event are zero.
+type Event struct {
+	// Request is the caller's request. Hooks must not modify it or read its
+	// body.
+	Request *http.Request
+
+	// Attempt is the number of the attempt the event follows, 1 for the
+	// first: also the number of attempts made so far.
+	Attempt int
+
+	// Response is the attempt's response, or nil when it failed without
+	// one. Hooks may read its status and headers, never its body.
+	Response *http.Response
+
+	// Err is the attempt's error, or nil.
+	Err error
+
+	// Elapsed is the time from the start of the call to the end of the
+	// attempt (to the cancellation, for a call cancelled during a wait).
+	Elapsed time.Duration
+
+	// Wait is, for OnBackoff and a non-final OnAttempt, the wait before the
+	// next attempt: after the strategy, jitter, the server-given floor and
+	// the clamp to the time left.
+	Wait time.Duration
+
+	// RetryAfter is the wait the attempt's response asked for (Retry-After,
+	// on one of the statuses whose Retry-After is honoured), or 0.
+	RetryAfter time.Duration
+
+	// Reason is, for OnGiveUp and a final OnAttempt that gives up, why the
+	// call gave up.
+	Reason Reason
+
+	// Final reports that no attempt follows.
+	Final bool
+}
+
+// Trace holds the hooks through which a [Transport] reports the events of
+// its calls, as httptrace.ClientTrace does for net/http's. Any field may be
+// nil. The hooks run synchronously on the goroutine that called RoundTrip,
+// in the order of the events, and must not block; for a Transport used by
+// several goroutines they run concurrently for different requests.
+//
+// Every retried call ends with exactly one OnSuccess or OnGiveUp; a call
+// whose first outcome is not worth retrying (a success on the first
+// attempt, or an error Classify does not retry) fires neither, only its
+// OnAttempt (and OnSuccess for a success). A request that was never
+// eligible for a retry (a POST whose attempt failed) is a give-up with
+// ErrNotReplayable.
+type Trace struct {
+	// OnAttempt is called once after every attempt, whatever its outcome,
+	// before the event it leads to. Final tells whether another attempt
+	// follows; when one does, Wait is the wait before it. A call cancelled
+	// during a wait fires no OnAttempt for it, only OnGiveUp.
+	OnAttempt func(Event)
+
+	// OnBackoff is called once before each wait.
+	OnBackoff func(Event)
+
+	// OnSuccess is called once when a call succeeds: its last response is
+	// not worth retrying.
+	OnSuccess func(Event)
+
+	// OnGiveUp is called once when a call gives up, with the Reason.
+	OnGiveUp func(Event)
+}
+
+// JoinTraces returns a Trace whose hooks call those of traces in order,
+// skipping nil Traces and nil hooks. It returns nil when there is no hook
+// at all, and the one Trace itself when only one has hooks.
+func JoinTraces(traces ...*Trace) *Trace {
+	var ts []*Trace
+	for _, t := range traces {
+		if t != nil && (t.OnAttempt != nil || t.OnBackoff != nil || t.OnSuccess != nil || t.OnGiveUp != nil) {
+			ts = append(ts, t)
+		}
+	}
+	switch len(ts) {
+	case 0:
+		return nil
+	case 1:
+		return ts[0]
+	}
+	join := func(pick func(*Trace) func(Event)) func(Event) {
+		var hs []func(Event)
+		for _, t := range ts {
+			if h := pick(t); h != nil {
+				hs = append(hs, h)
+			}
+		}
+		switch len(hs) {
+		case 0:
+			return nil
+		case 1:
+			return hs[0]
+		}
+		return func(e Event) {
+			for _, h := range hs {
+				h(e)
+			}
+		}
+	}
+	return &Trace{
+		OnAttempt: join(func(t *Trace) func(Event) { return t.OnAttempt }),
+		OnBackoff: join(func(t *Trace) func(Event) { return t.OnBackoff }),
+		OnSuccess: join(func(t *Trace) func(Event) { return t.OnSuccess }),
+		OnGiveUp:  join(func(t *Trace) func(Event) { return t.OnGiveUp }),
+	}
+}

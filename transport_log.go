@@ -1,0 +1,98 @@
+package backoff
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+)
+
+// logEvent writes the log line of a backoff or give-up event, if the
+// Transport has a Logger.
+func (t *Transport) logEvent(ctx context.Context, e *Event) {
+	if t.Logger == nil {
+		return
+	}
+	level := levelOf(t.BackoffLevel, slog.LevelInfo)
+	var msg string
+	switch {
+	case e.Reason == "":
+		msg = "Backing off " + target(e.Request) + " for " + logDuration(e.Wait) + " after " + attemptsText(e.Attempt)
+	case e.Reason == ErrBudget:
+		level = slog.LevelWarn
+		msg = "Retry budget exhausted for " + target(e.Request) + " after " + attemptsText(e.Attempt)
+	case e.Reason == ErrCanceled:
+		msg = "Giving up " + target(e.Request) + " after " + attemptsText(e.Attempt)
+	default:
+		level = levelOf(t.GiveUpLevel, slog.LevelError)
+		msg = "Giving up " + target(e.Request) + " after " + attemptsText(e.Attempt)
+	}
+	if !t.Logger.Enabled(ctx, level) {
+		return
+	}
+	msg += " (" + outcomeText(e) + ")"
+	t.Logger.LogAttrs(ctx, level, msg, eventAttrs(e)...)
+}
+
+// target names a request in a log line: its method and scheme://host,
+// never its path, query or user info.
+func target(req *http.Request) string {
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	if req.URL == nil {
+		return method
+	}
+	scheme := req.URL.Scheme
+	if scheme == "" {
+		scheme = "http"
+	}
+	return method + " " + scheme + "://" + req.URL.Host
+}
+
+// outcomeText is an attempt's outcome for a log line: its error (URLs cut
+// down to scheme://host), or its status.
+func outcomeText(e *Event) string {
+	switch {
+	case e.Err != nil:
+		return logText(e.Err)
+	case e.Response != nil:
+		return strconv.Itoa(e.Response.StatusCode) + " " + http.StatusText(e.Response.StatusCode)
+	}
+	return "no response"
+}
+
+// eventAttrs are the structured attributes of a log line.
+func eventAttrs(e *Event) []slog.Attr {
+	a := make([]slog.Attr, 0, 8)
+	method := e.Request.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	host := ""
+	if e.Request.URL != nil {
+		host = e.Request.URL.Host
+	}
+	a = append(a,
+		slog.String("method", method),
+		slog.String("host", host),
+		slog.Int("attempts", e.Attempt),
+		slog.Duration("elapsed", e.Elapsed),
+	)
+	if e.Reason != "" {
+		a = append(a, slog.String("reason", string(e.Reason)))
+	} else {
+		a = append(a, slog.Duration("wait", e.Wait))
+	}
+	if e.Response != nil {
+		a = append(a, slog.Int("status", e.Response.StatusCode))
+	}
+	if e.Err != nil {
+		a = append(a, slog.String("error", logText(e.Err)))
+	}
+	if e.RetryAfter != 0 {
+		a = append(a, slog.Duration("retry_after", e.RetryAfter))
+	}
+	return a
+}

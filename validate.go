@@ -1,0 +1,79 @@
+package backoff
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Validate reports whether the Transport's configuration is valid: its
+// Base (not a nil pointer), its Policy (whose RetryOn and RetryIf must be
+// nil and NoErrorOnGiveUp false), its Budget, RetryAfterSpread, which must
+// not be NaN or +Inf, and AttemptHeader, which must be a valid header name
+// and not a reserved one.
+// A Transport that is not valid fails every request with this error,
+// without sending it.
+func (t *Transport) Validate() error {
+	var errs []error
+	if t.Base != nil && nilValue(t.Base) {
+		errs = append(errs, typedNilError("Transport.Base", t.Base, "use a nil Base for a pooled transport of the Transport's own"))
+	}
+	if t.Wait != nil {
+		errs = append(errs, validateWait("Transport.Wait", t.Wait))
+	}
+	for _, code := range t.RetryAfterStatuses {
+		if code < 100 || code > 599 {
+			errs = append(errs, &ConfigError{Field: "Transport.RetryAfterStatuses", Value: code, Msg: "must hold HTTP statuses, 100 to 599"})
+		}
+	}
+	errs = append(errs, validateLevel("Transport.BackoffLevel", t.BackoffLevel), validateLevel("Transport.GiveUpLevel", t.GiveUpLevel))
+	if t.Budget != nil {
+		errs = append(errs, t.Budget.Validate())
+	}
+	if f := t.RetryAfterSpread; math.IsNaN(f) || math.IsInf(f, 1) {
+		errs = append(errs, &ConfigError{Field: "Transport.RetryAfterSpread", Value: f, Msg: "must be a finite fraction (0: the default; negative: none)"})
+	}
+	switch h := t.AttemptHeader; {
+	case h == "":
+	case !validHeaderName(h):
+		errs = append(errs, &ConfigError{Field: "Transport.AttemptHeader", Value: fmt.Sprintf("%q", h), Msg: "must be a header field name (RFC 9110 token)"})
+	case reservedHeader(h):
+		errs = append(errs, &ConfigError{Field: "Transport.AttemptHeader", Value: fmt.Sprintf("%q", h), Msg: "must not be a hop-by-hop or framing header, which HTTP/2 refuses or which would change the request"})
+	}
+	return errors.Join(errs...)
+}
+
+// reservedHeaders are the headers AttemptHeader must not name: hop-by-hop
+// headers (RFC 9110, section 7.6.1; HTTP/2 refuses a request that carries
+// them) and those that frame or route the request.
+var reservedHeaders = []string{
+	"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
+	"TE", "Trailer", "Transfer-Encoding", "Upgrade", "HTTP2-Settings",
+	"Content-Length", "Host", "Expect",
+}
+
+// reservedHeader reports whether h names a header of reservedHeaders, in
+// any case.
+func reservedHeader(h string) bool {
+	for _, r := range reservedHeaders {
+		if strings.EqualFold(h, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// validHeaderName reports whether s is an RFC 9110 token.
+func validHeaderName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
