@@ -6,7 +6,6 @@ package backoff_test
 // checked after every call.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -48,6 +48,15 @@ func (in *fuzzInput) empty() bool { return len(in.b) == 0 }
 // ---------------------------------------------------------------------------
 // The Transport.
 
+// Ways in which a scripted response breaks net/http's contracts (see
+// fuzzOutcome.body).
+const (
+	bodyPlain    = iota // a well-behaved body
+	bodyNil             // a nil Body, which http.Client tolerates
+	bodyNegative        // a Read returns a negative count
+	bodyOversize        // a Read returns a count larger than len(p)
+)
+
 // fuzzOutcome is one scripted attempt of the fuzzed base transport.
 type fuzzOutcome struct {
 	status     int    // a response, or 0 for an error
@@ -55,13 +64,185 @@ type fuzzOutcome struct {
 	latency    time.Duration
 	retryAfter string // "" for none; "date+N" for an HTTP date N seconds ahead
 	bodySize   int
+
+	// Contract breaches.
+	body    int  // bodyPlain, bodyNil, bodyNegative or bodyOversize
+	both    bool // a response and an error together
+	badEOF  bool // the invalid count comes with io.EOF
+	extreme bool // the invalid count is math.MinInt or math.MaxInt, not -1 or len(p)+1
+	second  bool // the second Read returns the invalid count, not the first; with both and a status, the error is fatal
 }
 
 func (o fuzzOutcome) String() string {
+	var s string
 	if o.status != 0 {
-		return fmt.Sprintf("%d(ra=%q,body=%d,after %v)", o.status, o.retryAfter, o.bodySize, o.latency)
+		s = fmt.Sprintf("%d(ra=%q,body=%d,after %v)", o.status, o.retryAfter, o.bodySize, o.latency)
+	} else {
+		s = fmt.Sprintf("%s(after %v)", o.err, o.latency)
 	}
-	return fmt.Sprintf("%s(after %v)", o.err, o.latency)
+	if o.both {
+		s += "+both"
+	}
+	if o.body != bodyPlain {
+		s += fmt.Sprintf("+body%d(eof=%v,extreme=%v,second=%v)", o.body, o.badEOF, o.extreme, o.second)
+	}
+	return s
+}
+
+// newBody returns the body of a response of the outcome, nil for a nil Body.
+func (o fuzzOutcome) newBody() *fuzzBody {
+	if o.body == bodyNil {
+		return nil
+	}
+	b := &fuzzBody{data: make([]byte, o.bodySize)}
+	if o.body != bodyPlain {
+		b.badAt, b.badEOF = 1, o.badEOF
+		if o.second {
+			b.badAt = 2
+		}
+		b.bad = func(int) int { return -1 }
+		switch {
+		case o.body == bodyNegative && o.extreme:
+			b.bad = func(int) int { return math.MinInt }
+		case o.body == bodyOversize && o.extreme:
+			b.bad = func(int) int { return math.MaxInt }
+		case o.body == bodyOversize:
+			b.bad = func(n int) int { return n + 1 }
+		}
+	}
+	return b
+}
+
+// fuzzBody is a body that can break the io.Reader contract once: its Read
+// number badAt returns the count bad(len(p)) without reading (with io.EOF
+// if badEOF). It returns at most chunk bytes a Read, if chunk is positive.
+// Close may be called while a Read runs (as the Transport's drain does).
+type fuzzBody struct {
+	data   []byte
+	chunk  int
+	badAt  int // 0: never
+	bad    func(int) int
+	badEOF bool
+
+	reads  int // Reads made, by one goroutine at a time
+	served int // bytes returned
+	closed atomic.Bool
+}
+
+var errFuzzClosedBody = errors.New("fuzz: read on a closed body")
+
+func (b *fuzzBody) Read(p []byte) (int, error) {
+	b.reads++
+	if b.reads == b.badAt {
+		if b.badEOF {
+			return b.bad(len(p)), io.EOF
+		}
+		return b.bad(len(p)), nil
+	}
+	if b.closed.Load() {
+		return 0, errFuzzClosedBody
+	}
+	if len(b.data) == 0 {
+		return 0, io.EOF
+	}
+	if b.chunk > 0 && len(p) > b.chunk {
+		p = p[:b.chunk]
+	}
+	n := copy(p, b.data)
+	b.data = b.data[n:]
+	b.served += n
+	return n, nil
+}
+
+func (b *fuzzBody) Close() error {
+	b.closed.Store(true)
+	return nil
+}
+
+// readChecked reads r to its end as a careful caller would: a count out of
+// [0, len(p)] ends the reading with errFuzzCount. It returns the bytes read.
+func readChecked(r io.Reader) ([]byte, error) {
+	var got []byte
+	p := make([]byte, 512)
+	for {
+		n, err := r.Read(p)
+		if n < 0 || n > len(p) {
+			return got, fmt.Errorf("%w %d for %d bytes", errFuzzCount, n, len(p))
+		}
+		got = append(got, p[:n]...)
+		switch {
+		case err == io.EOF:
+			return got, nil
+		case err != nil:
+			return got, err
+		}
+	}
+}
+
+var errFuzzCount = errors.New("fuzz: Read returned an invalid count")
+
+// fuzzRequestBody makes the bodies of a request, the caller's and those its
+// GetBody returns, of a payload and breaking the contracts as told by the
+// request byte over 6 (the mode, modulo 12). Every Read of the bodies is
+// fine (mode%3 = 0), or one returns a negative count (1) or an oversized
+// one (2). For a request with GetBody, mode/3 tells what GetBody does:
+// return a new body (0), (nil, nil) (1), an error (2), or a body with an
+// error (3); its bodies' second Read is the invalid one. For a request
+// without GetBody, bit 0 of mode/3 makes the first Read the invalid one
+// (else the second), and bit 1 adds io.EOF to it.
+type fuzzRequestBody struct {
+	payload string
+	bad     int  // bodyPlain, bodyNegative or bodyOversize
+	getBody int  // what GetBody does
+	first   bool // the invalid count comes at the first Read
+	eof     bool // with io.EOF
+
+	mu     sync.Mutex
+	bodies []*fuzzBody // every body handed out, the caller's first
+	calls  int         // of GetBody
+	failed int         // GetBody calls that returned no body
+}
+
+var errFuzzGetBody = errors.New("fuzz: GetBody failed")
+
+func (r *fuzzRequestBody) newBody() *fuzzBody {
+	b := &fuzzBody{data: []byte(r.payload), chunk: 5}
+	if r.bad != bodyPlain {
+		b.badAt, b.badEOF = 2, r.eof
+		if r.first {
+			b.badAt = 1
+		}
+		b.bad = func(int) int { return -1 }
+		if r.bad == bodyOversize {
+			b.bad = func(n int) int { return n + 1 }
+		}
+	}
+	r.mu.Lock()
+	r.bodies = append(r.bodies, b)
+	r.mu.Unlock()
+	return b
+}
+
+func (r *fuzzRequestBody) GetBody() (io.ReadCloser, error) {
+	r.mu.Lock()
+	r.calls++
+	if r.getBody == 1 || r.getBody == 2 {
+		r.failed++
+	}
+	r.mu.Unlock()
+	switch r.getBody {
+	case 1:
+		return nil, nil
+	case 2:
+		return nil, errFuzzGetBody
+	case 3:
+		b := r.newBody()
+		r.mu.Lock()
+		r.failed++
+		r.mu.Unlock()
+		return b, errFuzzGetBody
+	}
+	return r.newBody(), nil
 }
 
 // fuzzAttempt records one attempt the base received.
@@ -69,10 +250,12 @@ type fuzzAttempt struct {
 	outcome    fuzzOutcome
 	start, end time.Time
 	body       string        // the request body it was sent
+	bodyErr    error         // the error reading it, if any
 	notBefore  time.Time     // end + retryAfter
 	retryAfter time.Duration // the wait a 429 or 503 asks for
 	honoured   bool          // it has one, and the Transport must see it
-	tracked    *trackedReadCloser
+	handed     bool          // it returned a response
+	tracked    *fuzzBody     // that response's body, unless nil
 	idemHeader bool
 	err        error // what the base returned, if an error
 }
@@ -104,15 +287,48 @@ func (b *fuzzBase) RoundTrip(req *http.Request) (*http.Response, error) {
 	b.attempts = append(b.attempts, a)
 	b.mu.Unlock()
 
-	if req.Body != nil {
-		body, _ := io.ReadAll(req.Body)
-		req.Body.Close()
-		a.body = string(body)
-	}
 	defer func() { a.end = time.Now() }()
+	if req.Body != nil {
+		body, err := readChecked(req.Body)
+		req.Body.Close()
+		a.body, a.bodyErr = string(body), err
+		if err != nil {
+			// As net/http does, the attempt fails on a body it cannot
+			// send: a write error on the connection.
+			a.err = &net.OpError{Op: "write", Net: "tcp", Err: err}
+			return nil, a.err
+		}
+	}
 	resp, err := b.play(req, a, o)
-	a.err = err
+	if o.both {
+		// A response and an error together: the Transport must close the
+		// response and see the error only, Retry-After included.
+		a.retryAfter, a.honoured, a.notBefore = 0, false, time.Time{}
+		switch {
+		case err == nil && o.second:
+			err = errFuzzFatal
+		case err == nil:
+			err = &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+		case resp == nil:
+			resp = b.respond(req, a, o, 503, http.Header{"Retry-After": {"1"}})
+		}
+	}
+	a.err, a.handed = err, resp != nil
 	return resp, err
+}
+
+// respond returns a response of the outcome's body, tracked in a.
+func (b *fuzzBase) respond(req *http.Request, a *fuzzAttempt, o fuzzOutcome, status int, h http.Header) *http.Response {
+	resp := &http.Response{
+		StatusCode: status, Status: fmt.Sprintf("%d %s", status, http.StatusText(status)),
+		Header: h, ContentLength: int64(o.bodySize), Request: req,
+	}
+	if a.tracked = o.newBody(); a.tracked != nil {
+		resp.Body = a.tracked
+	} else {
+		resp.ContentLength = 0
+	}
+	return resp
 }
 
 func (b *fuzzBase) play(req *http.Request, a *fuzzAttempt, o fuzzOutcome) (*http.Response, error) {
@@ -166,23 +382,52 @@ func (b *fuzzBase) play(req *http.Request, a *fuzzAttempt, o fuzzOutcome) (*http
 			a.notBefore = time.Now().Add(d)
 		}
 	}
-	a.tracked = &trackedReadCloser{ReadCloser: io.NopCloser(bytes.NewReader(make([]byte, o.bodySize)))}
-	return &http.Response{
-		StatusCode: o.status, Status: fmt.Sprintf("%d %s", o.status, http.StatusText(o.status)),
-		Header: h, Body: a.tracked, ContentLength: int64(o.bodySize), Request: req,
-	}, nil
+	return b.respond(req, a, o, o.status, h), nil
 }
 
 func FuzzTransport(f *testing.F) {
 	// config: tries, max time, attempt timeout, request, max Retry-After,
 	// wait, jitter, deadline, budget; then 3 bytes per outcome: kind,
 	// latency, extra (Retry-After and body size).
+	//
+	// Contract breaches are in the values that inputs without them leave
+	// alone: the request byte's value over 5 (see fuzzRequestBody), an
+	// outcome kind over 11 (k/12%8: body kind (bodyPlain…) in its low two
+	// bits, a response with an error in bit 2), and bits 5 to 7 of an
+	// outcome's extra (badEOF, extreme, second).
 	f.Add([]byte{2, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 3, 0, 0, 0})
 	f.Add([]byte{5, 2, 2, 1, 0, 1, 1, 0, 0, 7, 0, 0, 6, 5, 0, 0, 0, 0})
 	f.Add([]byte{5, 3, 2, 2, 1, 2, 2, 3, 0, 2, 10, 4, 2, 10, 6, 10, 30, 0})
 	f.Add([]byte{3, 1, 0, 4, 2, 0, 0, 0, 1, 5, 0, 2, 3, 0, 25})
 	f.Add([]byte{4, 0, 1, 5, 0, 3, 3, 5, 2, 10, 0, 0, 9, 40, 0, 11, 0, 0})
 	f.Add([]byte{6, 6, 3, 3, 3, 4, 0, 6, 0, 5, 200, 7, 5, 200, 14, 0, 0, 0})
+	// Responses with a nil Body: returned, with an attempt timeout; retried.
+	f.Add([]byte{1, 0, 2, 0, 0, 0, 0, 0, 0, 12, 0, 8})
+	f.Add([]byte{3, 0, 0, 3, 0, 0, 0, 0, 0, 17, 0, 2, 12, 0, 0})
+	// A response and an error together: with a reset, a fatal error, a
+	// nil Body; an error with a 503 that asks for a Retry-After.
+	f.Add([]byte{4, 0, 0, 0, 0, 0, 0, 0, 0, 53, 0, 10, 54, 0, 0, 0, 0, 0})
+	f.Add([]byte{3, 0, 2, 2, 0, 0, 0, 0, 0, 63, 0, 0, 53, 0, 128})
+	f.Add([]byte{3, 0, 0, 1, 0, 2, 0, 0, 0, 55, 0, 0, 0, 0, 8})
+	// Response bodies whose Read returns an invalid count: drained (with
+	// io.EOF, extreme, on the second Read), and returned.
+	f.Add([]byte{4, 0, 0, 0, 0, 0, 0, 0, 0, 27, 0, 8, 39, 0, 8 + 64, 27, 0, 24 + 32, 36, 0, 16 + 128})
+	f.Add([]byte{2, 0, 2, 0, 0, 2, 0, 0, 0, 29, 0, 16 + 64, 26, 0, 8 + 32 + 128})
+	// Request bodies whose Read returns an invalid count: without GetBody
+	// (PUT negative; POST oversized on the first Read; PUT oversized with
+	// io.EOF), and with one whose bodies all do.
+	f.Add([]byte{3, 0, 0, 9, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0})
+	f.Add([]byte{3, 0, 0, 4 + 6*5, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0})
+	f.Add([]byte{3, 0, 0, 3 + 6*8, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{3, 0, 0, 2 + 6*1, 0, 0, 0, 0, 0, 0, 0, 0})
+	// GetBody returning (nil, nil), an error, a body and an error, after a
+	// 503; after a refused connection, for a POST without a key.
+	f.Add([]byte{3, 0, 0, 2 + 6*3, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0})
+	f.Add([]byte{3, 0, 0, 2 + 6*6, 0, 0, 0, 0, 0, 5, 0, 2, 0, 0, 0})
+	f.Add([]byte{3, 0, 0, 2 + 6*9, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0})
+	f.Add([]byte{3, 0, 0, 1 + 6*6, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0})
+	// GetBody giving bodies with an invalid count, after an oversized one.
+	f.Add([]byte{3, 0, 0, 2 + 6*2, 0, 0, 0, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		synctest.Test(t, func(t *testing.T) { fuzzTransportOnce(t, data) })
 	})
@@ -193,7 +438,8 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 	maxAttempts := 1 + int(in.byte())%6
 	maxTime := pick(in, 0, 0, time.Second, 2*time.Second, 3*time.Second, 5*time.Second, 10*time.Second)
 	attemptTimeout := pick(in, 0, 0, 500*time.Millisecond, time.Second, 3*time.Second)
-	kind := int(in.byte()) % 6
+	kindByte := in.byte()
+	kind := int(kindByte) % 6
 	maxRetryAfter := pick(in, 0, -1, 2*time.Second, 30*time.Second)
 	wait := pick[strategy.Strategy](in, strategy.Constant{Interval: time.Second}, backoff.DefaultTransportWait,
 		strategy.Immediate, strategy.Sequence{time.Second, 2 * time.Second}, strategy.Decorrelated{Base: 100 * time.Millisecond, Max: 5 * time.Second})
@@ -207,11 +453,17 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 	for !in.empty() && len(script) < 12 {
 		k, lat, extra := in.byte(), in.byte(), in.byte()
 		o := fuzzOutcome{latency: time.Duration(lat) * 25 * time.Millisecond}
+		breach := k / 12 % 8
+		o.body, o.both = int(breach%4), breach >= 4
+		o.badEOF, o.extreme, o.second = extra&0x20 != 0, extra&0x40 != 0, extra&0x80 != 0
 		switch k % 12 {
 		case 0, 1, 2, 3, 4, 5:
 			o.status = []int{200, 404, 429, 500, 501, 503}[k%12]
 		default:
 			o.err = []string{"reset", "refused", "eof", "timeout", "hang", "fatal"}[k%12-6]
+			if breach != 0 {
+				o.both = true // an error outcome breaks the contract with a response
+			}
 		}
 		o.retryAfter = []string{"", "0", "1", "3", "120", "soon", "date+2", "-1"}[extra%8]
 		o.bodySize = []int{0, 10, 1000, 70_000}[(extra>>3)%4]
@@ -244,6 +496,13 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 		ctx, cancel = context.WithTimeout(ctx, deadline)
 		defer cancel()
 	}
+	mode := int(kindByte) / 6 % 12
+	rb := &fuzzRequestBody{payload: payload, bad: []int{bodyPlain, bodyNegative, bodyOversize}[mode%3]}
+	if kind == 1 || kind == 2 {
+		rb.getBody = mode / 3
+	} else {
+		rb.first, rb.eof = mode/3&1 != 0, mode/3&2 != 0
+	}
 	var req *http.Request
 	idempotent := true
 	switch kind {
@@ -251,14 +510,16 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 		req, _ = http.NewRequestWithContext(ctx, "GET", "http://api.example.com/x", nil)
 	case 1: // POST without Idempotency-Key
 		req, _ = http.NewRequestWithContext(ctx, "POST", "http://api.example.com/x", strings.NewReader(payload))
+		req.Body, req.GetBody = rb.newBody(), rb.GetBody
 		idempotent = false
 	case 2: // POST with Idempotency-Key
 		req, _ = http.NewRequestWithContext(ctx, "POST", "http://api.example.com/x", strings.NewReader(payload))
+		req.Body, req.GetBody = rb.newBody(), rb.GetBody
 		req.Header.Set("Idempotency-Key", "k-1")
 	case 3: // PUT, a body without GetBody (buffered by the Transport)
-		req, _ = http.NewRequestWithContext(ctx, "PUT", "http://api.example.com/x", io.NopCloser(strings.NewReader(payload)))
+		req, _ = http.NewRequestWithContext(ctx, "PUT", "http://api.example.com/x", rb.newBody())
 	case 4: // POST without key, body without GetBody
-		req, _ = http.NewRequestWithContext(ctx, "POST", "http://api.example.com/x", io.NopCloser(strings.NewReader(payload)))
+		req, _ = http.NewRequestWithContext(ctx, "POST", "http://api.example.com/x", rb.newBody())
 		idempotent = false
 	case 5: // GET declared not idempotent by its context
 		req, _ = http.NewRequestWithContext(backoff.WithIdempotent(ctx, false), "GET", "http://api.example.com/x", nil)
@@ -274,8 +535,16 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 		var b strings.Builder
 		fmt.Fprintf(&b, "tries=%d maxTime=%v attemptTimeout=%v kind=%d maxRetryAfter=%v wait=%#v deadline=%v\n",
 			maxAttempts, maxTime, attemptTimeout, kind, maxRetryAfter, wait, deadline)
+		if req.Body != nil {
+			fmt.Fprintf(&b, "  request body: bad=%d getBody=%d first=%v eof=%v; GetBody calls %d, failed %d\n",
+				rb.bad, rb.getBody, rb.first, rb.eof, rb.calls, rb.failed)
+		}
 		for i, a := range atts {
-			fmt.Fprintf(&b, "  attempt %d: %v at %v..%v\n", i+1, a.outcome, a.start.Sub(start), a.end.Sub(start))
+			fmt.Fprintf(&b, "  attempt %d: %v at %v..%v", i+1, a.outcome, a.start.Sub(start), a.end.Sub(start))
+			if a.bodyErr != nil {
+				fmt.Fprintf(&b, " (request body: %v)", a.bodyErr)
+			}
+			fmt.Fprintf(&b, " -> response %v, error %v\n", a.handed, a.err)
 		}
 		fmt.Fprintf(&b, "  result: %v, %v after %v", resp != nil, err, total)
 		return b.String()
@@ -289,7 +558,8 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 	if (resp == nil) == (err == nil) {
 		t.Fatalf("response %v and error %v\n%s", resp != nil, err, describe())
 	}
-	// Every discarded body closed; the returned one open, and the last.
+	// Every discarded body closed (a response that came with an error
+	// included); the returned one open, and the last.
 	for i, a := range atts {
 		if a.tracked == nil {
 			continue
@@ -300,15 +570,57 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 		}
 	}
 	if resp != nil {
-		if atts[n-1].tracked == nil || resp.StatusCode != atts[n-1].outcome.status {
+		last := atts[n-1]
+		if !last.handed || last.err != nil || resp.StatusCode != last.outcome.status {
 			t.Fatalf("returned %d, not the last attempt's response\n%s", resp.StatusCode, describe())
 		}
-		if b, err := io.ReadAll(resp.Body); len(b) != atts[n-1].outcome.bodySize || err != nil {
-			t.Errorf("returned body: %d bytes, %v; want %d\n%s", len(b), err, atts[n-1].outcome.bodySize, describe())
+		if resp.Body == nil {
+			t.Fatalf("returned a response with a nil Body\n%s", describe())
+		}
+		// The body as the base made it, invalid counts included.
+		b, rerr := readChecked(resp.Body)
+		want, wantBad := 0, false
+		if tb := last.tracked; tb != nil {
+			want = tb.served
+			wantBad = tb.badAt > 0 && tb.reads >= tb.badAt
+			if !wantBad && want != last.outcome.bodySize {
+				t.Errorf("returned body: %d bytes of %d\n%s", want, last.outcome.bodySize, describe())
+			}
+		}
+		if len(b) != want || (rerr != nil) != wantBad || wantBad && !errors.Is(rerr, errFuzzCount) {
+			t.Errorf("returned body: %d bytes, %v; want %d, invalid count %v\n%s", len(b), rerr, want, wantBad, describe())
 		}
 		resp.Body.Close()
-		if !atts[n-1].tracked.closed.Load() {
+		if last.tracked != nil && !last.tracked.closed.Load() {
 			t.Errorf("closing the returned body did not reach the base's body")
+		}
+	}
+	// Every request body handed out is closed: the caller's, and those
+	// GetBody returned (one with an error included).
+	for i, b := range rb.bodies {
+		if !b.closed.Load() {
+			t.Errorf("request body %d (of %d) not closed\n%s", i+1, len(rb.bodies), describe())
+		}
+	}
+	if req.Body != nil {
+		// A body that cannot be read, or a GetBody that fails, ends the
+		// call with an error; GetBody is called once for every attempt
+		// after the first, and a failure ends the call.
+		if (rb.bad != bodyPlain || rb.failed > 0) && err == nil {
+			t.Errorf("request body bad=%d, GetBody failed %d times, but no error\n%s", rb.bad, rb.failed, describe())
+		}
+		if rb.failed > 0 && rb.getBody >= 2 && !errors.Is(err, errFuzzGetBody) {
+			t.Errorf("GetBody failed, but the call returned %v\n%s", err, describe())
+		}
+		if req.GetBody != nil && (rb.calls != n-1+rb.failed || rb.failed > 1) {
+			t.Errorf("GetBody called %d times (%d failed) for %d attempts\n%s", rb.calls, rb.failed, n, describe())
+		}
+		// The Transport's copy of a body without GetBody never hands the
+		// base an invalid count: it fails the Read instead.
+		for i, a := range atts {
+			if req.GetBody == nil && errors.Is(a.bodyErr, errFuzzCount) {
+				t.Errorf("attempt %d: the base read an invalid count: %v\n%s", i+1, a.bodyErr, describe())
+			}
 		}
 	}
 	// Total time at most MaxTime plus one attempt; no retry starts after
@@ -344,8 +656,8 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 		if !idempotent && !prev.neverSent() {
 			t.Errorf("non-idempotent request retried after %v\n%s", prev.outcome, describe())
 		}
-		// Every attempt sends the whole body.
-		if req.Body != nil && a.body != payload {
+		// Every attempt sends the whole body, when it can be read.
+		if req.Body != nil && rb.bad == bodyPlain && a.body != payload {
 			t.Errorf("attempt %d sent %q\n%s", i+1, a.body, describe())
 		}
 	}
@@ -356,14 +668,18 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 	if resp != nil || errors.As(err, &e) {
 		wantFinal = 1
 	}
-	if successes+giveUps != wantFinal || backoffs != n-1 && !(backoffs == n && e != nil && (e.Reason == backoff.ErrCanceled || e.Reason == backoff.ErrDeadline)) {
+	// An attempt whose GetBody failed did not reach the base, but it was
+	// waited for.
+	wantBackoffs := n - 1 + rb.failed
+	if successes+giveUps != wantFinal || backoffs != wantBackoffs && !(backoffs == n && e != nil && (e.Reason == backoff.ErrCanceled || e.Reason == backoff.ErrDeadline)) {
 		t.Errorf("%d successes, %d give-ups, %d backoffs for %d attempts and error %v\n%s", successes, giveUps, backoffs, n, err, describe())
 	}
 	for _, d := range backoffDetails {
 		// The Retry-After the Transport read is the one sent, and the next
 		// attempt comes no earlier.
 		a := atts[d.Attempts-1]
-		if d.RetryAfter != 0 && (d.RetryAfter != a.retryAfter || d.Attempts >= n || atts[d.Attempts].start.Before(a.end.Add(d.RetryAfter))) {
+		next := d.Attempts < n
+		if d.RetryAfter != 0 && (d.RetryAfter != a.retryAfter || !next && !(rb.failed > 0 && d.Attempts == n) || next && atts[d.Attempts].start.Before(a.end.Add(d.RetryAfter))) {
 			t.Errorf("backoff after attempt %d: Retry-After %v, sent %v\n%s", d.Attempts, d.RetryAfter, a.retryAfter, describe())
 		}
 		if d.Wait < 0 || maxTime > 0 && d.Wait > maxTime-d.Elapsed {
@@ -394,7 +710,9 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 		_, seq := wait.(strategy.Sequence)
 		justified = seq && n == 3
 	case backoff.ErrNotReplayable:
-		justified = !idempotent && !lastAtt.neverSent()
+		// Not idempotent, or a body without GetBody that could not be
+		// read whole.
+		justified = !lastAtt.neverSent() && (!idempotent || req.GetBody == nil && rb.bad != bodyPlain)
 	case backoff.ErrRetryAfter:
 		// The Retry-After the Transport read, as the event tells it: a
 		// response that came back at the very instant of an attempt
