@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -32,7 +33,8 @@ func (p *Policy[T]) Run(ctx context.Context, op func(context.Context) error) err
 }
 
 // Wrap returns a function with op's signature that calls op through the
-// Policy: the analogue of Python's decorator. The Policy is copied, so
+// Policy: the analogue of Python's decorator. The Policy is copied, its
+// handler slices included, so
 // later changes to p do not affect the returned function. If p.Name is
 // empty, the copy is named after op's function name.
 //
@@ -68,6 +70,12 @@ func (p *Policy[T]) wrapCopy(op any) (*Policy[T], error) {
 	q := new(Policy[T])
 	if p != nil {
 		*q = *p
+		// The handler slices too: a later change to p's, even of an
+		// element, must not reach the wrapped function.
+		q.OnSuccess = slices.Clone(p.OnSuccess)
+		q.OnBackoff = slices.Clone(p.OnBackoff)
+		q.OnGiveUp = slices.Clone(p.OnGiveUp)
+		q.OnAttempt = slices.Clone(p.OnAttempt)
 	}
 	if err := q.Validate(); err != nil {
 		return nil, err
