@@ -34,9 +34,9 @@ func (p *Policy[T]) Run(ctx context.Context, op func(context.Context) error) err
 
 // Wrap returns a function with op's signature that calls op through the
 // Policy: the analogue of Python's decorator. The Policy is copied, its
-// handler slices included, so
-// later changes to p do not affect the returned function. If p.Name is
-// empty, the copy is named after op's function name.
+// handler slices included, so later changes to p do not affect the
+// returned function. If p.Name is empty, the copy is named after op's
+// function name.
 //
 // The Policy's wait strategy is validated once, here: if it is invalid, or
 // op is nil, the returned function makes no attempt and returns the error.
