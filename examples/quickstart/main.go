@@ -46,29 +46,30 @@ func run(w io.Writer) error {
 	srv := httptest.NewServer(flakyServer())
 	defer srv.Close()
 
-	// The policy: backoff.expo with max_tries=5 and max_time=30. The waits
-	// are 100ms, 200ms, 400ms, … before jitter (Python's expo starts at 1s;
-	// a smaller Factor keeps the demo quick), and full jitter draws each
-	// actual wait at random between 0 and that value, as Python does.
-	policy := backoff.Policy[*http.Response]{
+	// The retry settings: backoff.expo with max_tries=5 and max_time=30.
+	// The waits are 100ms, 200ms, 400ms, … before jitter (Python's expo
+	// starts at 1s; a smaller Factor keeps the demo quick), and full jitter
+	// draws each actual wait at random between 0 and that value, as Python
+	// does.
+	transport := &backoff.Transport{
 		Wait:        strategy.Expo{Factor: 100 * time.Millisecond},
 		Jitter:      jitter.Full, // the default, spelled out
 		MaxAttempts: 5,
 		MaxTime:     30 * time.Second,
 
-		// on_backoff: called before every wait.
-		OnBackoff: []backoff.Handler[*http.Response]{func(d backoff.Details[*http.Response]) {
-			fmt.Fprintf(w, "  backing off %s %s after try %d (%s), waiting %v\n",
-				d.Method, d.Host, d.Attempts, outcome(d), d.Wait.Round(time.Millisecond))
-		}},
-		// on_giveup: called once when the policy stops retrying.
-		OnGiveUp: []backoff.Handler[*http.Response]{func(d backoff.Details[*http.Response]) {
-			fmt.Fprintf(w, "  giving up %s %s after %d tries in %v (%s): %s\n",
-				d.Method, d.Host, d.Attempts, d.Elapsed.Round(time.Millisecond), outcome(d), string(d.Reason))
-		}},
+		Trace: &backoff.Trace{
+			// on_backoff: called before every wait.
+			OnBackoff: func(e backoff.Event) {
+				fmt.Fprintf(w, "  backing off %s %s after attempt %d (%s), waiting %v\n",
+					e.Request.Method, e.Request.URL.Host, e.Attempt, outcome(e), e.Wait.Round(time.Millisecond))
+			},
+			// on_giveup: called once when the Transport stops retrying.
+			OnGiveUp: func(e backoff.Event) {
+				fmt.Fprintf(w, "  giving up %s %s after %d attempts in %v (%s): %s\n",
+					e.Request.Method, e.Request.URL.Host, e.Attempt, e.Elapsed.Round(time.Millisecond), outcome(e), string(e.Reason))
+			},
+		},
 	}
-
-	transport := &backoff.Transport{Policy: policy}
 	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport}
 
@@ -79,7 +80,7 @@ func run(w io.Writer) error {
 		return err
 	}
 
-	// 2. The server always answers 503: after 5 tries the Transport gives
+	// 2. The server always answers 503: after 5 attempts the Transport gives
 	// up and, like a plain http.Client, returns the last response with a
 	// nil error, so the caller can still read its status and body.
 	fmt.Fprintln(w, "GET /down: the server always answers 503; the last 503 comes back to the caller")
@@ -90,7 +91,7 @@ func run(w io.Writer) error {
 func get(w io.Writer, client *http.Client, url string) error {
 	resp, err := client.Get(url)
 	if err != nil {
-		return err // no response at all: every try failed on the network
+		return err // no response at all: every attempt failed on the network
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -101,22 +102,22 @@ func get(w io.Writer, client *http.Client, url string) error {
 	return nil
 }
 
-// outcome describes the try that just failed: its transport error, or its
-// response status.
-func outcome(d backoff.Details[*http.Response]) string {
-	if d.Err != nil {
-		return d.Err.Error()
+// outcome describes the attempt that just failed: its transport error, or
+// its response status.
+func outcome(e backoff.Event) string {
+	if e.Response == nil {
+		return e.Err.Error()
 	}
-	return fmt.Sprintf("%d %s", d.StatusCode, http.StatusText(d.StatusCode))
+	return fmt.Sprintf("%d %s", e.Response.StatusCode, http.StatusText(e.Response.StatusCode))
 }
 
 // flakyServer serves /flaky, which fails twice before it works, and /down,
 // which never works.
 func flakyServer() http.Handler {
-	var tries atomic.Int32
+	var attempts atomic.Int32
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /flaky", func(w http.ResponseWriter, r *http.Request) {
-		switch n := tries.Add(1); n {
+		switch n := attempts.Add(1); n {
 		case 1:
 			// Close the connection without answering: the client gets a
 			// transport error (EOF), as when a server crashes mid-request.
@@ -129,7 +130,7 @@ func flakyServer() http.Handler {
 		case 2:
 			http.Error(w, "busy, try again", http.StatusServiceUnavailable)
 		default:
-			fmt.Fprintf(w, "hello, at try %d\n", n)
+			fmt.Fprintf(w, "hello, at attempt %d\n", n)
 		}
 	})
 	mux.HandleFunc("GET /down", func(w http.ResponseWriter, r *http.Request) {

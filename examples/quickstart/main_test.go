@@ -27,15 +27,15 @@ func TestRun(t *testing.T) {
 	want := []string{
 		`GET /flaky: .*`,
 		// The dropped connection is a transport error, whatever its text.
-		`  backing off GET ` + host + ` after try 1 \([^0-9].*\), ` + wait,
-		`  backing off GET ` + host + ` after try 2 ` + s503 + `, ` + wait,
-		`  => 200 OK: "hello, at try 3"`,
+		`  backing off GET ` + host + ` after attempt 1 \([^0-9].*\), ` + wait,
+		`  backing off GET ` + host + ` after attempt 2 ` + s503 + `, ` + wait,
+		`  => 200 OK: "hello, at attempt 3"`,
 		`GET /down: .*`,
-		`  backing off GET ` + host + ` after try 1 ` + s503 + `, ` + wait,
-		`  backing off GET ` + host + ` after try 2 ` + s503 + `, ` + wait,
-		`  backing off GET ` + host + ` after try 3 ` + s503 + `, ` + wait,
-		`  backing off GET ` + host + ` after try 4 ` + s503 + `, ` + wait,
-		`  giving up GET ` + host + ` after 5 tries in \S+ ` + s503 + `: max_tries`,
+		`  backing off GET ` + host + ` after attempt 1 ` + s503 + `, ` + wait,
+		`  backing off GET ` + host + ` after attempt 2 ` + s503 + `, ` + wait,
+		`  backing off GET ` + host + ` after attempt 3 ` + s503 + `, ` + wait,
+		`  backing off GET ` + host + ` after attempt 4 ` + s503 + `, ` + wait,
+		`  giving up GET ` + host + ` after 5 attempts in \S+ ` + s503 + `: max_tries`,
 		`  => 503 Service Unavailable: "down for maintenance"`,
 	}
 	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")

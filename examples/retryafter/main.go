@@ -1,5 +1,6 @@
 // Retryafter shows how a backoff.Transport honours the Retry-After header
-// of a 429 (Too Many Requests) or 503 response.
+// of a 429 (Too Many Requests) or 503 response: the statuses of
+// Transport.RetryAfterStatuses when it is nil.
 //
 // The wait a server asks for is a floor: the Transport never retries
 // earlier, whatever its own backoff strategy and jitter say (it only adds a
@@ -41,23 +42,23 @@ func run(w io.Writer) error {
 	defer srv.Close()
 
 	transport := &backoff.Transport{
-		Policy: backoff.Policy[*http.Response]{
-			// Without Retry-After the waits would be at most 100ms, 200ms,
-			// … (full jitter by default); Retry-After overrides them.
-			Wait:        strategy.Expo{Factor: 100 * time.Millisecond},
-			MaxAttempts: 3,
-
-			OnBackoff: []backoff.Handler[*http.Response]{func(d backoff.Details[*http.Response]) {
-				fmt.Fprintf(w, "  backing off %s %s after try %d (%s), Retry-After %v, waiting %v\n",
-					d.Method, d.Host, d.Attempts, status(d.StatusCode), d.RetryAfter, d.Wait.Round(time.Millisecond))
-			}},
-			OnGiveUp: []backoff.Handler[*http.Response]{func(d backoff.Details[*http.Response]) {
-				fmt.Fprintf(w, "  giving up %s %s after try %d (%s), Retry-After %v: %s\n",
-					d.Method, d.Host, d.Attempts, status(d.StatusCode), d.RetryAfter, string(d.Reason))
-			}},
-		},
+		// Without Retry-After the waits would be at most 100ms, 200ms, …
+		// (full jitter by default); Retry-After overrides them.
+		Wait:        strategy.Expo{Factor: 100 * time.Millisecond},
+		MaxAttempts: 3,
 		// Never wait longer than this for a server; the default is 60s.
 		MaxRetryAfter: 10 * time.Second,
+
+		Trace: &backoff.Trace{
+			OnBackoff: func(e backoff.Event) {
+				fmt.Fprintf(w, "  backing off %s %s after attempt %d (%s), Retry-After %v, waiting %v\n",
+					e.Request.Method, e.Request.URL.Host, e.Attempt, status(e.Response), e.RetryAfter, e.Wait.Round(time.Millisecond))
+			},
+			OnGiveUp: func(e backoff.Event) {
+				fmt.Fprintf(w, "  giving up %s %s after attempt %d (%s), Retry-After %v: %s\n",
+					e.Request.Method, e.Request.URL.Host, e.Attempt, status(e.Response), e.RetryAfter, string(e.Reason))
+			},
+		},
 	}
 	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport}
@@ -96,8 +97,12 @@ func get(w io.Writer, client *http.Client, url string) error {
 	return nil
 }
 
-func status(code int) string {
-	return fmt.Sprintf("%d %s", code, http.StatusText(code))
+// status describes an attempt's response, or its absence.
+func status(resp *http.Response) string {
+	if resp == nil {
+		return "no response"
+	}
+	return fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 }
 
 // rateLimitedServer serves /busy, which turns the first request away for a

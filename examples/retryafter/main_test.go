@@ -23,7 +23,7 @@ func TestRun(t *testing.T) {
 		`(?m)^GET /busy:`,
 		`(?m)^  => 200 OK after \S+: "welcome back"$`,
 		`(?m)^GET /closed:`,
-		`(?m)^  giving up GET ` + host + ` after try 1 \(429 Too Many Requests\), Retry-After 1h0m0s: retry_after$`,
+		`(?m)^  giving up GET ` + host + ` after attempt 1 \(429 Too Many Requests\), Retry-After 1h0m0s: retry_after$`,
 		`(?m)^  => 429 Too Many Requests after \S+: "closed for the next hour" \(Retry-After: 3600\)$`,
 	}
 	for _, re := range want {
@@ -34,7 +34,7 @@ func TestRun(t *testing.T) {
 
 	// Exactly one backoff, which honours the server's second.
 	const backoffLine = `(?m)^  backing off GET ` + host +
-		` after try 1 \(429 Too Many Requests\), Retry-After 1s, waiting (\S+)$`
+		` after attempt 1 \(429 Too Many Requests\), Retry-After 1s, waiting (\S+)$`
 	backoffs := regexp.MustCompile(backoffLine).FindAllStringSubmatch(got, -1)
 	if len(backoffs) != 1 || strings.Count(got, "backing off") != 1 {
 		t.Fatalf("want exactly one backoff line, for /busy, matching %s", backoffLine)
