@@ -32,14 +32,14 @@ func ExamplePolicy_Do() {
 		Jitter:      jitter.None,
 		MaxAttempts: 5,
 		OnBackoff: []backoff.Handler[string]{func(d backoff.Details[string]) {
-			fmt.Printf("try %d failed (%v), waiting %v\n", d.Attempts, d.Err, d.Wait)
+			fmt.Printf("attempt %d failed (%v), waiting %v\n", d.Attempts, d.Err, d.Wait)
 		}},
 	}
 	v, err := p.Do(context.Background(), flaky(2))
 	fmt.Println(v, err)
 	// Output:
-	// try 1 failed (service unavailable), waiting 1ms
-	// try 2 failed (service unavailable), waiting 2ms
+	// attempt 1 failed (service unavailable), waiting 1ms
+	// attempt 2 failed (service unavailable), waiting 2ms
 	// ok <nil>
 }
 
@@ -49,7 +49,7 @@ func ExamplePolicy_Do_giveUp() {
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, backoff.ErrMaxAttempts), errors.Is(err, errUnavailable))
 	// Output:
-	// backoff: giving up after 3 tries (max_tries): last error: service unavailable
+	// backoff: giving up after 3 attempts (max_tries): last error: service unavailable
 	// true true
 }
 
@@ -115,7 +115,110 @@ func ExamplePolicy_Wrap() {
 	_, err := fetchWithRetry(context.Background())
 	fmt.Println(errors.Is(err, backoff.ErrMaxAttempts))
 	// Output:
-	// level=INFO msg="Backing off backoff_test.fetch(...) for 0.0s (service unavailable)"
-	// level=ERROR msg="Giving up backoff_test.fetch(...) after 2 tries (service unavailable)"
+	// level=INFO msg="Backing off backoff_test.fetch(...) for 0s (service unavailable)"
+	// level=ERROR msg="Giving up backoff_test.fetch(...) after 2 attempts (service unavailable)"
 	// true
+}
+
+func ping(context.Context) error { return errUnavailable }
+
+// WrapRun is Wrap for an operation that returns only an error.
+func ExamplePolicy_WrapRun() {
+	p := &backoff.Policy[struct{}]{
+		Wait:        strategy.Immediate,
+		MaxAttempts: 3,
+		OnGiveUp: []backoff.Handler[struct{}]{func(d backoff.Details[struct{}]) {
+			fmt.Printf("%s: giving up after %d attempts (%s)\n", d.Name, d.Attempts, string(d.Reason))
+		}},
+	}
+	pingWithRetry := p.WrapRun(ping)
+	err := pingWithRetry(context.Background())
+	fmt.Println(errors.Is(err, errUnavailable))
+	// Output:
+	// backoff_test.ping: giving up after 3 attempts (max_tries)
+	// true
+}
+
+// A Policy with SingleAttemptBelow marks the context of each attempt, so
+// that a Transport inside the operation makes a single attempt and only
+// the Policy retries.
+func ExamplePolicy_singleAttemptBelow() {
+	p := &backoff.Policy[string]{
+		Wait:               strategy.Immediate,
+		MaxAttempts:        2,
+		SingleAttemptBelow: true,
+	}
+	v, err := p.Do(context.Background(), func(ctx context.Context) (string, error) {
+		fmt.Println("single attempt below:", backoff.IsSingleAttempt(ctx))
+		return "ok", nil
+	})
+	fmt.Println(v, err)
+	// Output:
+	// single attempt below: true
+	// ok <nil>
+}
+
+// Validate reports invalid configuration when it is read, as a
+// *ConfigError, instead of letting the Policy normalise it.
+func ExamplePolicy_Validate() {
+	p := &backoff.Policy[string]{Wait: (*strategy.Expo)(nil)}
+	err := p.Validate()
+	var ce *backoff.ConfigError
+	fmt.Println(errors.As(err, &ce), ce.Field)
+	// Output: true Policy.Wait
+}
+
+func ExampleErrorIs() {
+	errThrottled := errors.New("throttled")
+	retryOn := backoff.ErrorIs(errUnavailable, errThrottled)
+	fmt.Println(retryOn(fmt.Errorf("GET /items: %w", errThrottled)))
+	fmt.Println(retryOn(errors.New("bad request")))
+	// Output:
+	// true
+	// false
+}
+
+// TempError is an error type that a RetryOn predicate can select by type.
+type TempError struct{ Op string }
+
+func (e *TempError) Error() string { return e.Op + ": temporary failure" }
+
+func ExampleErrorAs() {
+	attempts := 0
+	p := &backoff.Policy[string]{
+		RetryOn: backoff.ErrorAs[*TempError](),
+		Wait:    strategy.Immediate,
+	}
+	_, err := p.Do(context.Background(), func(context.Context) (string, error) {
+		attempts++
+		if attempts == 1 {
+			return "", fmt.Errorf("lookup: %w", &TempError{Op: "read"})
+		}
+		return "", errors.New("permanent failure") // not retried
+	})
+	fmt.Println(attempts, err)
+	// Output: 2 permanent failure
+}
+
+func ExampleAnyOf() {
+	retryOn := backoff.AnyOf(
+		backoff.ErrorIs(context.DeadlineExceeded),
+		backoff.ErrorAs[*TempError](),
+	)
+	fmt.Println(retryOn(&TempError{Op: "write"}), retryOn(context.DeadlineExceeded), retryOn(context.Canceled))
+	// Output: true true false
+}
+
+// IsZero is Python's default on_predicate: retry while the result is the
+// zero value.
+func ExampleIsZero() {
+	values := []int{0, 0, 42}
+	p := &backoff.Policy[int]{RetryIf: backoff.IsZero[int], Wait: strategy.Immediate}
+	v, err := p.Do(context.Background(), func(context.Context) (int, error) {
+		v := values[0]
+		values = values[1:]
+		return v, nil
+	})
+	fmt.Println(v, err)
+	// Output: 42 <nil>
 }
