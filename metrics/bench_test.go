@@ -36,14 +36,15 @@ var transportSetups = []struct {
 
 func newBenchTransport(tb testing.TB, opts []metrics.Option) *backoff.Transport {
 	tb.Helper()
-	tr := &backoff.Transport{Base: newCanned()}
-	if opts != nil {
-		m, err := metrics.New(prometheus.NewRegistry(), opts...)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		m.InstrumentTransport(tr)
+	if opts == nil {
+		return &backoff.Transport{Base: newCanned()}
 	}
+	m, err := metrics.New(prometheus.NewRegistry(), opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tr := &backoff.Transport{Base: newCanned(), Trace: m.Trace()}
+	m.ObserveBudget(tr.RetryBudget())
 	return tr
 }
 
@@ -104,7 +105,7 @@ func BenchmarkPolicy(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			metrics.InstrumentPolicy(m, p)
+			p = metrics.InstrumentPolicy(m, p)
 		}
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()

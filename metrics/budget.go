@@ -32,6 +32,26 @@ func newBudgetCollector(o *options, hosts *hostSet) *budgetCollector {
 	}
 }
 
+// ObserveBudget makes m export the level of the retry budget b in the gauge
+// http_retry_budget_tokens, read when the metrics are collected. The budget
+// of a Transport is the one its RetryBudget method returns, whether its
+// Budget field is set or not:
+//
+//	t := &backoff.Transport{Trace: m.Trace()}
+//	m.ObserveBudget(t.RetryBudget())
+//
+// It modifies neither b nor any Transport, and may be called at any time,
+// before or after the Transport's first use. A budget is exported once
+// however many times it is observed, and one shared by several Transports
+// is one budget; the levels of several budgets are combined as the package
+// documentation says. If m or b is nil, it does nothing.
+func (m *Metrics) ObserveBudget(b *backoff.Budget) {
+	if m == nil || b == nil {
+		return
+	}
+	m.budgets.add(b)
+}
+
 // add adds b to the budgets collected, once.
 func (c *budgetCollector) add(b *backoff.Budget) {
 	c.mu.Lock()

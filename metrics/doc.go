@@ -2,27 +2,33 @@
 // its HTTP Transport, so that a service sees how often its clients retry,
 // why they give up and how long they wait.
 //
-// It subscribes to the events of a [backoff.Transport] or of a
-// [backoff.Policy] through their handler slices, after the user's own
-// handlers, which it never replaces. The backoff package itself does not
-// import Prometheus; only programs that import this package do.
+// It subscribes to the events of a [backoff.Transport] through the hooks of
+// a [backoff.Trace], set in the Transport's Trace field when it is built
+// (alone, or joined with the program's own hooks by [backoff.JoinTraces]),
+// and to those of a [backoff.Policy] through an instrumented copy whose
+// handler slices hold the user's handlers, then its own. Nothing in this
+// package modifies a Transport or a Policy. The backoff package itself does
+// not import Prometheus; only programs that import this package do.
 //
 // [New] creates the metrics on a prometheus.Registerer of the caller's
-// choosing (never the global default unless it is the one given); one
-// line then instruments a Transport or a Policy:
+// choosing (never the global default unless it is the one given); they are
+// then wired where a Transport or a Policy is built:
 //
 //	reg := prometheus.NewRegistry()
 //	m, err := metrics.New(reg)
 //	if err != nil {
 //		return err
 //	}
-//	client := &http.Client{Transport: m.InstrumentTransport(&backoff.Transport{})}
+//	t := &backoff.Transport{Trace: m.Trace()}
+//	m.ObserveBudget(t.RetryBudget())
+//	client := &http.Client{Transport: t}
 //	getUser := metrics.InstrumentPolicy(m, &backoff.Policy[*User]{Name: "get_user"})
 //
 // # HTTP metrics
 //
-// [Metrics.InstrumentTransport] feeds these metrics, shown with the
-// default namespace "backoff" (see [WithNamespace] and [WithSubsystem]):
+// The hooks of [Metrics.Trace] feed these metrics, and
+// [Metrics.ObserveBudget] the last one, shown with the default namespace
+// "backoff" (see [WithNamespace] and [WithSubsystem]):
 //
 //	backoff_http_attempts_total{method, code}            counter
 //	backoff_http_retries_total{method, reason}           counter
@@ -35,8 +41,8 @@
 //	backoff_http_retry_budget_tokens                     gauge
 //
 // backoff_http_retry_budget_tokens is the level of the retry budget (see
-// [backoff.Budget]) of the instrumented Transports: the retries it allows
-// now, the lowest over the hosts it has seen (with [WithHosts], one series
+// [backoff.Budget]) of the Transports given to ObserveBudget: the retries
+// it allows now, the lowest over the hosts it has seen (with [WithHosts], one series
 // per host of the allow-list and one, "other", for the rest).
 //
 // The labels and their values:
@@ -67,9 +73,9 @@
 //
 // # Operation metrics
 //
-// [InstrumentPolicy] feeds the same measures for operations run by the
-// engine outside HTTP, labelled by the Policy's Name instead of the
-// method:
+// The copy of a Policy that [InstrumentPolicy] returns feeds the same
+// measures for operations run by the engine outside HTTP, labelled by the
+// Policy's Name instead of the method:
 //
 //	backoff_operation_attempts_total{operation, result}  counter
 //	backoff_operation_retries_total{operation, reason}   counter
@@ -99,7 +105,8 @@
 // cancelled during a wait included (reason canceled, or deadline).
 //
 // A call ends exactly once: with its success, with an error that is not
-// retried, or with a give-up. Its duration (Details.Elapsed: from the
+// retried, or with a give-up. Its duration (Event.Elapsed or
+// Details.Elapsed: from the
 // start of the first attempt to the end of the last, waits included, or to
 // the cancellation) and its number of attempts are then observed.
 //
@@ -114,7 +121,8 @@
 // The children of the metric vectors are resolved once, on first use, and
 // kept per method (and host) or per operation: counting an event costs a
 // few atomic operations and no allocation. A request that succeeds on its
-// first try updates one counter and two histograms.
+// first attempt updates one counter and two histograms, from the Trace's
+// OnAttempt hook alone (the Trace has no OnSuccess hook).
 //
 // Series appear when first used and are never deleted.
 //

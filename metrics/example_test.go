@@ -46,17 +46,19 @@ func printSeries(c prometheus.Collector, names ...string) {
 }
 
 // A Transport reports its attempts, retries and give-ups to a registry of
-// the program's choosing, in one line beside its configuration.
+// the program's choosing: the metrics' Trace is set in its Trace field when
+// it is built.
 func Example() {
 	reg := prometheus.NewRegistry()
 	m, err := metrics.New(reg)
 	if err != nil {
 		panic(err)
 	}
-	client := &http.Client{Transport: m.InstrumentTransport(&backoff.Transport{
-		Base:   &flakyBase{failures: 2}, // a real program leaves Base nil
-		Policy: backoff.Policy[*http.Response]{Wait: strategy.Immediate},
-	})}
+	client := &http.Client{Transport: &backoff.Transport{
+		Base:  &flakyBase{failures: 2}, // a real program leaves Base nil
+		Wait:  strategy.Immediate,
+		Trace: m.Trace(),
+	}}
 
 	resp, err := client.Get("http://api.example.com/v1/items?page=2")
 	if err != nil {
@@ -71,6 +73,97 @@ func Example() {
 	// backoff_http_attempts_total{code="200",method="GET"} 1
 	// backoff_http_attempts_total{code="503",method="GET"} 2
 	// backoff_http_retries_total{method="GET",reason="status"} 2
+}
+
+// New registers the metrics on the registry given, with the options'
+// names; they appear once used.
+func ExampleNew() {
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.WithNamespace("shop"), metrics.WithSubsystem("payments"))
+	if err != nil {
+		panic(err)
+	}
+	tr := &backoff.Transport{Base: &flakyBase{}, Trace: m.Trace()}
+	req, _ := http.NewRequest("POST", "http://api.example.com/v1/charges", nil)
+	if resp, err := tr.RoundTrip(req); err == nil {
+		resp.Body.Close()
+	}
+
+	printSeries(reg, "shop_payments_http_attempts_total", "shop_payments_http_request_attempts")
+	// Output:
+	// shop_payments_http_attempts_total{code="200",method="POST"} 1
+	// shop_payments_http_request_attempts_bucket{method="POST",le="1"} 1
+	// shop_payments_http_request_attempts_bucket{method="POST",le="2"} 1
+	// shop_payments_http_request_attempts_bucket{method="POST",le="3"} 1
+	// shop_payments_http_request_attempts_bucket{method="POST",le="4"} 1
+	// shop_payments_http_request_attempts_bucket{method="POST",le="5"} 1
+	// shop_payments_http_request_attempts_bucket{method="POST",le="6"} 1
+	// shop_payments_http_request_attempts_bucket{method="POST",le="8"} 1
+	// shop_payments_http_request_attempts_bucket{method="POST",le="10"} 1
+	// shop_payments_http_request_attempts_bucket{method="POST",le="15"} 1
+	// shop_payments_http_request_attempts_bucket{method="POST",le="20"} 1
+	// shop_payments_http_request_attempts_bucket{method="POST",le="+Inf"} 1
+	// shop_payments_http_request_attempts_sum{method="POST"} 1
+	// shop_payments_http_request_attempts_count{method="POST"} 1
+}
+
+// The metrics' Trace composes with the program's own hooks through
+// backoff.JoinTraces, which call them in order; the Transport is never
+// modified after it is built.
+func ExampleMetrics_Trace() {
+	m, err := metrics.New(prometheus.NewRegistry())
+	if err != nil {
+		panic(err)
+	}
+	mine := &backoff.Trace{
+		OnBackoff: func(e backoff.Event) {
+			fmt.Printf("attempt %d: %d, retrying\n", e.Attempt, e.Response.StatusCode)
+		},
+	}
+	tr := &backoff.Transport{
+		Base:  &flakyBase{failures: 1},
+		Wait:  strategy.Immediate,
+		Trace: backoff.JoinTraces(mine, m.Trace()),
+	}
+	req, _ := http.NewRequest("GET", "http://api.example.com/v1/items", nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+
+	printSeries(m, "backoff_http_attempts_total", "backoff_http_retries_total")
+	// Output:
+	// attempt 1: 503, retrying
+	// backoff_http_attempts_total{code="200",method="GET"} 1
+	// backoff_http_attempts_total{code="503",method="GET"} 1
+	// backoff_http_retries_total{method="GET",reason="status"} 1
+}
+
+// ObserveBudget exports the level of a Transport's retry budget, read at
+// each scrape: here the Transport's own budget, after one retry.
+func ExampleMetrics_ObserveBudget() {
+	m, err := metrics.New(prometheus.NewRegistry())
+	if err != nil {
+		panic(err)
+	}
+	tr := &backoff.Transport{
+		Base:  &flakyBase{failures: 1},
+		Wait:  strategy.Immediate,
+		Trace: m.Trace(),
+	}
+	m.ObserveBudget(tr.RetryBudget())
+
+	req, _ := http.NewRequest("GET", "http://api.example.com/v1/items", nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+
+	printSeries(m, "backoff_http_retry_budget_tokens")
+	// Output:
+	// backoff_http_retry_budget_tokens 9.1
 }
 
 // Outside HTTP, a Policy's Name labels its metrics.
@@ -95,7 +188,7 @@ func ExampleInstrumentPolicy() {
 
 	printSeries(m, "backoff_operation_attempts_total", "backoff_operation_retries_total", "backoff_operation_giveups_total")
 	// Output:
-	// backoff: giving up after 3 tries (max_tries): last error: busy
+	// backoff: giving up after 3 attempts (max_tries): last error: busy
 	// backoff_operation_attempts_total{operation="load_profile",result="other"} 3
 	// backoff_operation_giveups_total{operation="load_profile",reason="max_tries"} 1
 	// backoff_operation_retries_total{operation="load_profile",reason="error"} 2
@@ -108,7 +201,7 @@ func ExampleWithHosts() {
 	if err != nil {
 		panic(err)
 	}
-	tr := m.InstrumentTransport(&backoff.Transport{Base: &flakyBase{}})
+	tr := &backoff.Transport{Base: &flakyBase{}, Trace: m.Trace()}
 	for _, url := range []string{"http://api.example.com/a", "http://api.example.com:8080/b", "http://tracker.example.net/c"} {
 		req, _ := http.NewRequest("GET", url, nil)
 		if resp, err := tr.RoundTrip(req); err == nil {

@@ -10,17 +10,22 @@ import (
 	"github.com/f99b3bbb/backoff"
 )
 
-// BenchmarkHandler measures the OnAttempt handler of a first-try success
+// BenchmarkHandler measures the OnAttempt hook of a first-try success
 // alone, without the Transport around it.
 func BenchmarkHandler(b *testing.B) {
 	m, err := New(prometheus.NewRegistry())
 	if err != nil {
 		b.Fatal(err)
 	}
-	d := backoff.Details[*http.Response]{Name: "RoundTrip", Attempts: 1, Elapsed: 3 * time.Millisecond, Final: true, Method: "GET", Host: "api.example.com", StatusCode: 200}
+	req, err := http.NewRequest("GET", "http://api.example.com/v1/items", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := backoff.Event{Request: req, Attempt: 1, Response: &http.Response{StatusCode: 200}, Elapsed: 3 * time.Millisecond, Final: true}
+	onAttempt := m.Trace().OnAttempt
 	b.ReportAllocs()
 	for b.Loop() {
-		m.httpAttempt(d)
+		onAttempt(e)
 	}
 }
 

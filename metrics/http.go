@@ -1,8 +1,6 @@
 package metrics
 
 import (
-	"net/http"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/f99b3bbb/backoff"
@@ -129,82 +127,108 @@ func (s *httpSeries) waits(v *httpVecs) prometheus.Gauge {
 	return resolve(&s.inFlight, v.inFlight.WithLabelValues, s.lvs)
 }
 
-// InstrumentTransport makes t report to m: it appends m's handlers to
-// t.Policy's OnAttempt, OnBackoff and OnGiveUp, after the handlers already
-// there, which keep running first and in the same order. The slices are
-// copied, never appended to in place. It returns t, so that a Transport
-// can be built and instrumented in one expression:
+// Trace returns a Trace whose hooks record the HTTP metrics of the calls of
+// the Transports it is set on. It is meant for a Transport's Trace field, at
+// construction, alone or joined with other subscribers by
+// [backoff.JoinTraces], in the manner of httptrace:
 //
-//	client := &http.Client{Transport: m.InstrumentTransport(&backoff.Transport{})}
+//	t := &backoff.Transport{Trace: m.Trace()}
+//	t := &backoff.Transport{Trace: backoff.JoinTraces(mine, m.Trace())}
 //
-// It must be called before the Transport's first use, which fixes its
-// Policy, and once per Transport: a second call counts everything twice.
-// If m or t is nil, it does nothing.
-func (m *Metrics) InstrumentTransport(t *backoff.Transport) *backoff.Transport {
-	if m == nil || t == nil {
-		return t
+// It never modifies a Transport; a Transport reads its Trace once, at its
+// first use, so the Trace must be in place by then. Each call returns a new
+// Trace, which may be set on any number of Transports, whose counts then
+// add up; a Trace holding m's hooks twice (joined twice) counts everything
+// twice. The Trace uses the hooks OnAttempt, OnBackoff and OnGiveUp; its
+// fields must not be modified.
+//
+// The retry budget's level is exported separately, by [Metrics.ObserveBudget].
+// If m is nil, Trace returns nil, which a Transport (and JoinTraces) treats
+// as no hooks.
+func (m *Metrics) Trace() *backoff.Trace {
+	if m == nil {
+		return nil
 	}
-	m.budgets.add(t.RetryBudget())
-	p := &t.Policy
-	p.OnAttempt = withHandler(p.OnAttempt, m.httpAttempt)
-	p.OnBackoff = withHandler(p.OnBackoff, m.httpBackoff)
-	p.OnGiveUp = withHandler(p.OnGiveUp, m.httpGiveUp)
-	return t
+	return &backoff.Trace{
+		OnAttempt: m.httpAttempt,
+		OnBackoff: m.httpBackoff,
+		OnGiveUp:  m.httpGiveUp,
+	}
 }
 
-type httpDetails = backoff.Details[*http.Response]
-
-// httpAttempt is the OnAttempt handler: it counts the attempt, settles the
-// wait that preceded it, and ends the request if no give-up event follows.
-func (m *Metrics) httpAttempt(d httpDetails) {
-	v := &m.http
-	s := m.httpSeries(d.Method, d.Host)
-	s.attempt(v, d.StatusCode, d.Err).Inc()
-	if d.Attempts > 1 || d.Final && endedByContext(d.Reason) {
-		settleWait(s.waits(v), d.Attempts, d.Final, d.Reason)
+// methodHost returns the method and host of an event's request, which
+// label its series.
+func methodHost(e *backoff.Event) (method, host string) {
+	r := e.Request
+	if r == nil {
+		return "", ""
 	}
-	if d.RetryAfter > 0 {
+	if r.URL != nil {
+		host = r.URL.Host
+	}
+	return r.Method, host
+}
+
+// statusCode returns the status code of an event's response, or 0 without
+// one.
+func statusCode(e *backoff.Event) int {
+	if e.Response == nil {
+		return 0
+	}
+	return e.Response.StatusCode
+}
+
+// httpAttempt is the OnAttempt hook: it counts the attempt, settles the
+// wait that preceded it, and ends the request if no give-up event follows.
+func (m *Metrics) httpAttempt(e backoff.Event) {
+	v := &m.http
+	s := m.httpSeries(methodHost(&e))
+	s.attempt(v, statusCode(&e), e.Err).Inc()
+	if e.Attempt > 1 || e.Final && endedByContext(e.Reason) {
+		settleWait(s.waits(v), e.Attempt, e.Final, e.Reason)
+	}
+	if e.RetryAfter > 0 {
 		outcome := raHonored
 		switch {
-		case d.Reason == backoff.ErrRetryAfter:
+		case e.Reason == backoff.ErrRetryAfter:
 			outcome = raRefused
-		case d.Final:
+		case e.Final:
 			outcome = raUnused
 		}
-		s.retryAfterSeen(v, outcome).Observe(d.RetryAfter.Seconds())
+		s.retryAfterSeen(v, outcome).Observe(e.RetryAfter.Seconds())
 	}
-	if d.Final && d.Reason == "" { // success, or an error not retried
-		s.durationObserver(v).Observe(d.Elapsed.Seconds())
-		s.triesObserver(v).Observe(float64(d.Attempts))
+	if e.Final && e.Reason == "" { // success, or an error not retried
+		s.durationObserver(v).Observe(e.Elapsed.Seconds())
+		s.triesObserver(v).Observe(float64(e.Attempt))
 	}
 }
 
-// httpBackoff is the OnBackoff handler: a retry and its wait begin.
-func (m *Metrics) httpBackoff(d httpDetails) {
+// httpBackoff is the OnBackoff hook: a retry and its wait begin.
+func (m *Metrics) httpBackoff(e backoff.Event) {
 	v := &m.http
-	s := m.httpSeries(d.Method, d.Host)
+	s := m.httpSeries(methodHost(&e))
 	reason := retryStatus
 	switch {
-	case d.RetryAfter > 0:
+	case e.RetryAfter > 0:
 		reason = retryRetryAfter
-	case d.Err != nil:
+	case e.Err != nil:
 		reason = retryTransport
 	}
 	s.retry(v, reason).Inc()
-	s.waitObserver(v).Observe(d.Wait.Seconds())
+	s.waitObserver(v).Observe(e.Wait.Seconds())
 	s.waits(v).Inc()
 }
 
-// httpGiveUp is the OnGiveUp handler: the request ends.
-func (m *Metrics) httpGiveUp(d httpDetails) {
+// httpGiveUp is the OnGiveUp hook: the request ends.
+func (m *Metrics) httpGiveUp(e backoff.Event) {
 	v := &m.http
-	s := m.httpSeries(d.Method, d.Host)
-	s.giveUp(v, d.Reason).Inc()
-	if endedByContext(d.Reason) {
+	s := m.httpSeries(methodHost(&e))
+	s.giveUp(v, e.Reason).Inc()
+	if endedByContext(e.Reason) {
 		s.waits(v).Dec()
 	}
-	s.durationObserver(v).Observe(d.Elapsed.Seconds())
-	s.triesObserver(v).Observe(float64(d.Attempts))
+	s.durationObserver(v).Observe(e.Elapsed.Seconds())
+	s.triesObserver(v).Observe(float64(e.Attempt))
 }
 
 // settleWait updates the gauge of waits in flight on an attempt event that

@@ -13,10 +13,12 @@ import (
 
 // Metrics holds the collectors of the package's metrics (see the package
 // documentation for their names and labels) and the handlers that feed
-// them. It is created by [New] and plugged into a [backoff.Transport] by
-// [Metrics.InstrumentTransport] or into a [backoff.Policy] by
-// [InstrumentPolicy]; one Metrics may serve any number of Transports and
-// Policies, whose counts then add up.
+// them. It is created by [New]; [Metrics.Trace] returns the hooks to set
+// in a [backoff.Transport]'s Trace, [Metrics.ObserveBudget] exports a
+// Transport's retry budget, and [InstrumentPolicy] returns an instrumented
+// copy of a [backoff.Policy]. None of them modifies a Transport or a
+// Policy. One Metrics may serve any number of Transports and Policies,
+// whose counts then add up.
 //
 // A Metrics is a [prometheus.Collector]. It is safe for concurrent use by
 // multiple goroutines. A nil *Metrics instruments nothing, so that metrics

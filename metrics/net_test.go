@@ -39,13 +39,12 @@ func TestCountsMatchServer(t *testing.T) {
 	m := newMetrics(t, metrics.WithHosts(srv.Listener.Addr().String()))
 	base := &http.Transport{}
 	defer base.CloseIdleConnections()
-	client := &http.Client{Transport: m.InstrumentTransport(&backoff.Transport{
-		Base: base,
-		Policy: backoff.Policy[*http.Response]{
-			Wait:        strategy.Constant{Interval: time.Millisecond},
-			MaxAttempts: 4,
-		},
-	})}
+	client := &http.Client{Transport: &backoff.Transport{
+		Base:        base,
+		Wait:        strategy.Constant{Interval: time.Millisecond},
+		MaxAttempts: 4,
+		Trace:       m.Trace(),
+	}}
 	var calls atomic.Int64
 	op := metrics.InstrumentPolicy(m, &backoff.Policy[int]{
 		Name:        "flaky",
@@ -109,11 +108,13 @@ func TestErrorClassesOverTheNetwork(t *testing.T) {
 	base := &http.Transport{}
 	defer base.CloseIdleConnections()
 	newClient := func(attemptTimeout time.Duration) *http.Client {
-		return &http.Client{Transport: m.InstrumentTransport(&backoff.Transport{
+		return &http.Client{Transport: &backoff.Transport{
 			Base:           base,
 			AttemptTimeout: attemptTimeout,
-			Policy:         backoff.Policy[*http.Response]{Wait: strategy.Immediate, MaxAttempts: 2},
-		})}
+			Wait:           strategy.Immediate,
+			MaxAttempts:    2,
+			Trace:          m.Trace(),
+		}}
 	}
 
 	// A port nobody listens on any more.

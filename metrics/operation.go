@@ -148,41 +148,46 @@ func (s *opSeries) waits(v *opVecs) prometheus.Gauge {
 	return resolve(&s.inFlight, v.inFlight.WithLabelValues, s.lvs)
 }
 
-// InstrumentPolicy makes p report to m under the operation metrics, with
-// p's Name (as the engine reports it: "operation" when empty) as the
-// operation label: it appends m's handlers to p's OnAttempt, OnBackoff
-// and OnGiveUp, after the handlers already there, which keep running
-// first and in the same order. The slices are copied, never appended to
-// in place. It returns p, so that a Policy can be built and instrumented
-// in one expression:
+// InstrumentPolicy returns a copy of p that reports to m under the
+// operation metrics, with p's Name (as the engine reports it: "operation"
+// when empty) as the operation label. The copy's OnAttempt, OnBackoff and
+// OnGiveUp hold p's handlers, which keep running first and in the same
+// order, followed by m's; they are new slices. p itself is never modified,
+// so that a Policy shared by other code keeps counting nothing:
 //
-//	p := metrics.InstrumentPolicy(m, &backoff.Policy[*User]{Name: "get_user"})
+//	getUser := metrics.InstrumentPolicy(m, &backoff.Policy[*User]{Name: "get_user"})
+//	u, err := getUser.Do(ctx, fetchUser)
 //
 // Operation names must come from a small, fixed set, as metric labels do:
 // past the first 100 names seen by m, calls are labelled "other".
 //
-// It must be called before p is used (a Policy must not change while calls
-// run), and once per Policy: a second call counts everything twice. A
-// Policy copied afterwards (by Wrap, say) keeps the handlers. If m or p is
-// nil, it does nothing.
+// Instrumenting the copy again adds m's handlers a second time, which counts
+// everything twice: instrument a Policy once, where it is built. A Policy
+// copied from the result (by Wrap, say) keeps the handlers. A nil p is
+// taken as the zero Policy. If m is nil, InstrumentPolicy returns p as it
+// is.
 //
-// A [backoff.Transport] is instrumented with [Metrics.InstrumentTransport]
-// instead, which labels by method rather than operation.
+// A [backoff.Transport] is instrumented with [Metrics.Trace] instead, which
+// labels by method rather than operation.
 func InstrumentPolicy[T any](m *Metrics, p *backoff.Policy[T]) *backoff.Policy[T] {
-	if m == nil || p == nil {
+	if m == nil {
 		return p
 	}
+	var q backoff.Policy[T]
+	if p != nil {
+		q = *p
+	}
 	h := &opHooks{m: m}
-	p.OnAttempt = withHandler(p.OnAttempt, func(d backoff.Details[T]) {
+	q.OnAttempt = withHandler(q.OnAttempt, func(d backoff.Details[T]) {
 		h.attempt(d.Name, d.Attempts, d.Elapsed, d.Err, d.Reason, d.Final)
 	})
-	p.OnBackoff = withHandler(p.OnBackoff, func(d backoff.Details[T]) {
+	q.OnBackoff = withHandler(q.OnBackoff, func(d backoff.Details[T]) {
 		h.backoff(d.Name, d.Wait, d.Err)
 	})
-	p.OnGiveUp = withHandler(p.OnGiveUp, func(d backoff.Details[T]) {
+	q.OnGiveUp = withHandler(q.OnGiveUp, func(d backoff.Details[T]) {
 		h.giveUp(d.Name, d.Attempts, d.Elapsed, d.Reason)
 	})
-	return p
+	return &q
 }
 
 // opHooks are the handlers of one instrumented Policy. They keep the series

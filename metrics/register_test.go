@@ -1,7 +1,9 @@
 package metrics_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -75,7 +77,7 @@ func TestNewOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := m.InstrumentTransport(&backoff.Transport{Base: &script{steps: []func(*http.Request) (*http.Response, error){status(204)}}})
+	tr := &backoff.Transport{Base: &script{steps: []func(*http.Request) (*http.Response, error){status(204)}}, Trace: m.Trace()}
 	req, _ := http.NewRequest("DELETE", "http://api.test/cards/1", nil)
 	if _, err := tr.RoundTrip(req); err != nil {
 		t.Fatal(err)
@@ -135,38 +137,173 @@ func TestNilRegisterer(t *testing.T) {
 	}
 }
 
-// TestInstrumentKeepsHandlers checks that the user's handlers stay, run
-// first, and that their slices are not written to.
-func TestInstrumentKeepsHandlers(t *testing.T) {
+// TestTraceComposes checks that the metrics' Trace joins the user's, whose
+// hooks run first, and that nothing the user built is modified.
+func TestTraceComposes(t *testing.T) {
 	m := newMetrics(t)
 	var order []string
-	user := make([]backoff.Handler[*http.Response], 1, 4) // room to append in place
-	user[0] = func(backoff.Details[*http.Response]) { order = append(order, "user") }
+	user := &backoff.Trace{OnAttempt: func(backoff.Event) { order = append(order, "user") }}
+	after := &backoff.Trace{OnAttempt: func(backoff.Event) { order = append(order, "after") }}
+	trace := backoff.JoinTraces(user, m.Trace(), after)
 	tr := &backoff.Transport{
-		Base:   &script{steps: []func(*http.Request) (*http.Response, error){status(200)}},
-		Policy: backoff.Policy[*http.Response]{OnAttempt: user},
-	}
-	m.InstrumentTransport(tr)
-	tr.Policy.OnAttempt = append(tr.Policy.OnAttempt, func(backoff.Details[*http.Response]) { order = append(order, "after") })
-	if spare := user[:cap(user)]; spare[1] != nil {
-		t.Error("InstrumentTransport wrote into the spare capacity of the user's slice")
+		Base:  &script{steps: []func(*http.Request) (*http.Response, error){status(200)}},
+		Trace: trace,
 	}
 	req, _ := http.NewRequest("GET", "http://api.test/", nil)
 	if _, err := tr.RoundTrip(req); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(order, ",") != "user,after" {
-		t.Errorf("handlers ran in order %v, want user, after", order)
+		t.Errorf("hooks ran in order %v, want user, after", order)
 	}
 	if got := value(t, m, "backoff_http_attempts_total", "code", "200"); got != 1 {
 		t.Errorf("%v attempts counted, want 1", got)
 	}
+	if tr.Trace != trace || user.OnBackoff != nil || user.OnGiveUp != nil || user.OnSuccess != nil {
+		t.Error("the Transport's Trace or the user's Trace was modified")
+	}
 
-	// A nil Metrics adds nothing.
+	// Every call returns a Trace of its own: modifying one leaves the
+	// next intact.
+	t1, t2 := m.Trace(), m.Trace()
+	if t1 == t2 {
+		t.Error("Trace returned the same *Trace twice")
+	}
+	t1.OnAttempt = nil
+	if t2.OnAttempt == nil || m.Trace().OnAttempt == nil {
+		t.Error("modifying one Trace changed another")
+	}
+	if m.Trace().OnSuccess != nil {
+		t.Error("the metrics' Trace has an OnSuccess hook, which costs a first-try success an event")
+	}
+}
+
+// TestTraceSharedByTransports checks that one Trace set on two Transports
+// counts each request once, and that a Transport without it counts none.
+func TestTraceSharedByTransports(t *testing.T) {
+	m := newMetrics(t)
+	trace := m.Trace()
+	ok := func() *script { return &script{steps: []func(*http.Request) (*http.Response, error){status(200)}} }
+	a := &backoff.Transport{Base: ok(), Trace: trace}
+	b := &backoff.Transport{Base: ok(), Trace: trace}
+	plain := &backoff.Transport{Base: ok()}
+	for _, tr := range []*backoff.Transport{a, b, plain} {
+		req, _ := http.NewRequest("GET", "http://api.test/", nil)
+		if _, err := tr.RoundTrip(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := value(t, m, "backoff_http_attempts_total", "code", "200"); got != 2 {
+		t.Errorf("%v attempts counted, want 2", got)
+	}
+}
+
+// TestInstrumentPolicyCopies checks that InstrumentPolicy leaves its
+// argument alone: the handlers go to a copy, after the user's, in new
+// slices.
+func TestInstrumentPolicyCopies(t *testing.T) {
+	m := newMetrics(t)
+	var order []string
+	user := make([]backoff.Handler[int], 1, 4) // room to append in place
+	user[0] = func(backoff.Details[int]) { order = append(order, "user") }
+	p := &backoff.Policy[int]{Name: "fetch", OnAttempt: user}
+	q := metrics.InstrumentPolicy(m, p)
+	if q == p {
+		t.Fatal("InstrumentPolicy returned its argument")
+	}
+	if len(p.OnAttempt) != 1 || p.OnBackoff != nil || p.OnGiveUp != nil {
+		t.Errorf("InstrumentPolicy modified its argument: %d, %d, %d handlers", len(p.OnAttempt), len(p.OnBackoff), len(p.OnGiveUp))
+	}
+	if spare := user[:cap(user)]; spare[1] != nil {
+		t.Error("InstrumentPolicy wrote into the spare capacity of the user's slice")
+	}
+	if q.Name != "fetch" || len(q.OnAttempt) != 2 || len(q.OnBackoff) != 1 || len(q.OnGiveUp) != 1 {
+		t.Errorf("copy: name %q, %d, %d, %d handlers; want fetch, 2, 1, 1", q.Name, len(q.OnAttempt), len(q.OnBackoff), len(q.OnGiveUp))
+	}
+	q.OnAttempt = append(q.OnAttempt, func(backoff.Details[int]) { order = append(order, "after") })
+
+	op := func(context.Context) (int, error) { return 1, nil }
+	if _, err := p.Do(context.Background(), op); err != nil {
+		t.Fatal(err)
+	}
+	if got := value(t, m, "backoff_operation_attempts_total", "operation", "fetch"); got != -1 {
+		t.Errorf("the original Policy counted %v attempts, want none", got)
+	}
+	order = nil
+	if _, err := q.Do(context.Background(), op); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(order, ",") != "user,after" {
+		t.Errorf("handlers ran in order %v, want user, after", order)
+	}
+	if got := value(t, m, "backoff_operation_attempts_total", "operation", "fetch"); got != 1 {
+		t.Errorf("%v attempts counted, want 1", got)
+	}
+
+	// Two copies of one Policy count once each.
+	r := metrics.InstrumentPolicy(m, p)
+	if _, err := r.Do(context.Background(), op); err != nil {
+		t.Fatal(err)
+	}
+	if got := value(t, m, "backoff_operation_attempts_total", "operation", "fetch"); got != 2 {
+		t.Errorf("%v attempts counted, want 2", got)
+	}
+
+	// A nil Policy is the zero Policy.
+	z := metrics.InstrumentPolicy[int](m, nil)
+	if z == nil || len(z.OnAttempt) != 1 {
+		t.Fatalf("InstrumentPolicy(m, nil) = %+v, want a zero Policy with the handlers", z)
+	}
+	if _, err := z.Do(context.Background(), op); err != nil {
+		t.Fatal(err)
+	}
+	if got := value(t, m, "backoff_operation_attempts_total", "operation", "operation"); got != 1 {
+		t.Errorf("the zero Policy counted %v attempts, want 1", got)
+	}
+}
+
+// TestObserveBudget checks that a budget observed several times, or shared
+// by two Transports, is one series, and that observing modifies no
+// Transport.
+func TestObserveBudget(t *testing.T) {
+	m := newMetrics(t)
+	shared := &backoff.Budget{}
+	a := &backoff.Transport{Budget: shared}
+	b := &backoff.Transport{Budget: shared}
+	own := &backoff.Transport{}
+	m.ObserveBudget(a.RetryBudget())
+	m.ObserveBudget(a.RetryBudget())
+	m.ObserveBudget(b.RetryBudget())
+	m.ObserveBudget(own.RetryBudget())
+	m.ObserveBudget(nil)
+	if a.Budget != shared || b.Budget != shared || own.Budget != nil || a.Trace != nil || own.Trace != nil {
+		t.Error("ObserveBudget modified a Transport")
+	}
+	if own.RetryBudget() == shared {
+		t.Error("the Transport without Budget shares the other Budget")
+	}
+	shared.Tokens("api.test") // the host is seen, at the initial level
+	if err := testutil.CollectAndCompare(m, strings.NewReader(`
+# HELP backoff_http_retry_budget_tokens `+metrics.Help["http_retry_budget_tokens"]+`
+# TYPE backoff_http_retry_budget_tokens gauge
+backoff_http_retry_budget_tokens `+fmt.Sprint(shared.Tokens("api.test"))+`
+`), "backoff_http_retry_budget_tokens"); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestNilMetrics: a nil Metrics instruments nothing, without panicking.
+func TestNilMetrics(t *testing.T) {
 	var off *metrics.Metrics
-	tr2 := off.InstrumentTransport(&backoff.Transport{})
-	p := metrics.InstrumentPolicy(off, &backoff.Policy[int]{})
-	if len(tr2.Policy.OnAttempt)+len(tr2.Policy.OnBackoff)+len(tr2.Policy.OnGiveUp)+len(p.OnAttempt)+len(p.OnBackoff)+len(p.OnGiveUp) != 0 {
+	if tr := off.Trace(); tr != nil {
+		t.Errorf("a nil Metrics' Trace = %+v, want nil", tr)
+	}
+	if backoff.JoinTraces(off.Trace()) != nil {
+		t.Error("JoinTraces of a nil Metrics' Trace is not nil")
+	}
+	off.ObserveBudget(new(backoff.Budget))
+	p := &backoff.Policy[int]{}
+	if q := metrics.InstrumentPolicy(off, p); q != p || len(p.OnAttempt)+len(p.OnBackoff)+len(p.OnGiveUp) != 0 {
 		t.Error("a nil Metrics added handlers")
 	}
 }

@@ -63,7 +63,7 @@ func TestReservedConstLabels(t *testing.T) {
 func exercise(t *testing.T, m *metrics.Metrics) {
 	t.Helper()
 	n := 0
-	tr := m.InstrumentTransport(&backoff.Transport{
+	tr := &backoff.Transport{
 		Base: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			n++
 			code := 200
@@ -72,8 +72,10 @@ func exercise(t *testing.T, m *metrics.Metrics) {
 			}
 			return &http.Response{StatusCode: code, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
 		}),
-		Policy: backoff.Policy[*http.Response]{Wait: strategy.Immediate},
-	})
+		Wait:  strategy.Immediate,
+		Trace: m.Trace(),
+	}
+	m.ObserveBudget(tr.RetryBudget())
 	p := metrics.InstrumentPolicy(m, &backoff.Policy[int]{Name: "op", Wait: strategy.Immediate})
 	noPanic(t, "a request", func() {
 		req, _ := http.NewRequest("GET", "http://api.test/", nil)

@@ -308,19 +308,19 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	transport := m.InstrumentTransport(&backoff.Transport{
+	transport := &backoff.Transport{
 		Base: base,
-		Policy: backoff.Policy[*http.Response]{
-			Wait: strategy.Expo{Factor: 100 * time.Microsecond, Max: time.Millisecond},
-			// MaxAttempts: the default, 4.
-		},
+		Wait: strategy.Expo{Factor: 100 * time.Microsecond, Max: time.Millisecond},
+		// MaxAttempts: the default, 4.
 		AttemptTimeout: soakAttemptTimeout,
 		AttemptHeader:  soakAttemptHeader,
 		// A budget of its own, generous enough for the 30% of attempts
 		// that the server fails (the default, 10%, would refuse most
 		// retries), so that it is in the path without deciding the soak.
 		Budget: &backoff.Budget{Ratio: 0.5},
-	})
+		Trace:  m.Trace(),
+	}
+	m.ObserveBudget(transport.RetryBudget())
 	client := &http.Client{Transport: transport}
 
 	// The soak, bounded in time as a whole.

@@ -173,15 +173,14 @@ func TestTransportExposition(t *testing.T) {
 	mock.RegisterResponder("PURGE", "http://api.test/cache", respond(200))
 
 	var userAttempts int
-	tr := m.InstrumentTransport(&backoff.Transport{
-		Base: mock,
-		Policy: backoff.Policy[*http.Response]{
-			Wait:        strategy.Immediate,
-			Jitter:      jitter.None,
-			MaxAttempts: 3,
-			OnAttempt:   []backoff.Handler[*http.Response]{func(backoff.Details[*http.Response]) { userAttempts++ }},
-		},
-	})
+	tr := &backoff.Transport{
+		Base:        mock,
+		Wait:        strategy.Immediate,
+		Jitter:      jitter.None,
+		MaxAttempts: 3,
+		Trace:       backoff.JoinTraces(&backoff.Trace{OnAttempt: func(backoff.Event) { userAttempts++ }}, m.Trace()),
+	}
+	m.ObserveBudget(tr.RetryBudget())
 	// In a bubble, time moves only when every goroutine waits: the
 	// attempts take no time, and neither do the waits of strategy.Immediate.
 	synctest.Test(t, func(t *testing.T) {
@@ -276,14 +275,14 @@ func TestTransportRetryAfter(t *testing.T) {
 	mock.RegisterResponder("GET", "http://api.test/closed", respondRetryAfter(503, "3600"))
 	mock.RegisterResponder("GET", "http://other.test:8080/last", respondRetryAfter(503, "1"))
 	mock.RegisterNoResponder(respond(200))
-	tr := m.InstrumentTransport(&backoff.Transport{
-		Base: mock,
-		Policy: backoff.Policy[*http.Response]{
-			Wait:        strategy.Constant{Interval: 2 * time.Second},
-			Jitter:      jitter.None,
-			MaxAttempts: 3,
-		},
-	})
+	tr := &backoff.Transport{
+		Base:        mock,
+		Wait:        strategy.Constant{Interval: 2 * time.Second},
+		Jitter:      jitter.None,
+		MaxAttempts: 3,
+		Trace:       m.Trace(),
+	}
+	m.ObserveBudget(tr.RetryBudget())
 	synctest.Test(t, func(t *testing.T) {
 		for _, url := range []string{
 			"http://api.test/busy",        // 429, wait 2s, 200
@@ -440,14 +439,13 @@ func TestWaitsInFlight(t *testing.T) {
 		}
 	}
 	transport := func(steps ...func(*http.Request) (*http.Response, error)) *backoff.Transport {
-		return m.InstrumentTransport(&backoff.Transport{
-			Base: &script{steps: steps},
-			Policy: backoff.Policy[*http.Response]{
-				Wait:        strategy.Constant{Interval: time.Minute},
-				Jitter:      jitter.None,
-				MaxAttempts: 3,
-			},
-		})
+		return &backoff.Transport{
+			Base:        &script{steps: steps},
+			Wait:        strategy.Constant{Interval: time.Minute},
+			Jitter:      jitter.None,
+			MaxAttempts: 3,
+			Trace:       m.Trace(),
+		}
 	}
 	// Each case uses its own method, hence its own gauge.
 	t.Run("canceled during the wait", func(t *testing.T) {
