@@ -105,7 +105,7 @@ func TestBodyInvalidReadCountNetHTTP(t *testing.T) {
 	defer srv.Close()
 	base := cleanhttp.DefaultPooledTransport()
 	defer base.CloseIdleConnections()
-	tr := &backoff.Transport{Base: base, Policy: backoff.Policy[*http.Response]{Wait: strategy.Constant{Interval: time.Millisecond}, Jitter: jitter.None}}
+	tr := &backoff.Transport{Base: base, Wait: strategy.Constant{Interval: time.Millisecond}, Jitter: jitter.None}
 	for _, n := range []int{-1, 1 << 20} {
 		body := &badCountBody{n: func([]byte) int { return n }}
 		req, _ := http.NewRequest("PUT", srv.URL, body)
@@ -355,8 +355,8 @@ func TestBodyCompleteAtContentLength(t *testing.T) {
 			return &http.Response{StatusCode: status, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
 		})
 		tr := newTransport(base)
-		var rec recorder[*http.Response]
-		rec.attach(&tr.Policy)
+		var rec traceRecorder
+		rec.attach(tr)
 		body := &closeCounter{Reader: bytes.NewReader(payload)}
 		req, _ := http.NewRequest("PUT", "http://api.example.com/", body)
 		req.ContentLength = int64(len(payload))
@@ -435,10 +435,10 @@ func TestBodyCompleteAtContentLengthNetHTTP(t *testing.T) {
 			tr := &backoff.Transport{
 				Base:   base,
 				Budget: backoff.NoBudget,
-				Policy: backoff.Policy[*http.Response]{Wait: strategy.Constant{Interval: time.Millisecond}, Jitter: jitter.None},
+				Wait:   strategy.Constant{Interval: time.Millisecond}, Jitter: jitter.None,
 			}
-			var rec recorder[*http.Response]
-			rec.attach(&tr.Policy)
+			var rec traceRecorder
+			rec.attach(tr)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			var failed int
@@ -498,8 +498,8 @@ func TestBodyGetBodyFailsOnRetry(t *testing.T) {
 				boom.closed.Store(false)
 				base := &fakeBase{steps: []step{{status: 503}, {status: 200, body: "ok"}}}
 				tr := newTransport(base)
-				var rec recorder[*http.Response]
-				rec.attach(&tr.Policy)
+				var rec traceRecorder
+				rec.attach(tr)
 				req, _ := http.NewRequest("PUT", "http://api.example.com/", strings.NewReader("payload"))
 				var calls int
 				req.GetBody = func() (io.ReadCloser, error) { calls++; return tt.getBody() }

@@ -150,7 +150,7 @@ func TestStrategyBadConfig(t *testing.T) {
 			// or runs within its limits.
 			synctest.Test(t, func(t *testing.T) {
 				base := &fakeBase{steps: []step{{status: 503, body: "busy"}}}
-				tr := &backoff.Transport{Base: base, Policy: backoff.Policy[*http.Response]{Wait: tt.s, MaxAttempts: 3, MaxTime: time.Minute}}
+				tr := &backoff.Transport{Base: base, Wait: tt.s, MaxAttempts: 3, MaxTime: time.Minute}
 				resp, rterr := get(t, tr, "GET", "")
 				if err != nil {
 					if resp != nil || rterr == nil || rterr.Error() != err.Error() || len(base.sent) != 0 {
@@ -361,7 +361,7 @@ func TestTransportBadConfig(t *testing.T) {
 		}, "GET", "", 2, 200, ""},
 		{"MaxRetryAfter MaxInt64, bounded by MaxTime", func() (*backoff.Transport, *fakeBase) {
 			b := &fakeBase{steps: []step{{status: 503, header: http.Header{"Retry-After": {"9223372036"}}}, okStep}}
-			return &backoff.Transport{Base: b, MaxRetryAfter: maxDur, Policy: backoff.Policy[*http.Response]{MaxTime: time.Hour}}, b
+			return &backoff.Transport{Base: b, MaxRetryAfter: maxDur, MaxTime: time.Hour}, b
 		}, "GET", "", 1, 503, backoff.ErrRetryAfter},
 		{"BufferLimit negative: one attempt", func() (*backoff.Transport, *fakeBase) {
 			b := &fakeBase{steps: []step{busy, okStep}}
@@ -389,19 +389,19 @@ func TestTransportBadConfig(t *testing.T) {
 		}, "GET", "", 2, 200, ""},
 		{"Policy.MaxAttempts negative, bounded by MaxTime", func() (*backoff.Transport, *fakeBase) {
 			b := &fakeBase{steps: []step{busy}}
-			return &backoff.Transport{Base: b, Policy: backoff.Policy[*http.Response]{MaxAttempts: math.MinInt, MaxTime: 5 * s}}, b
+			return &backoff.Transport{Base: b, MaxAttempts: math.MinInt, MaxTime: 5 * s}, b
 		}, "GET", "", 6, 503, backoff.ErrMaxTime},
 		{"Policy.MaxTime negative: one attempt", func() (*backoff.Transport, *fakeBase) {
 			b := &fakeBase{steps: []step{busy, okStep}}
-			return &backoff.Transport{Base: b, Policy: backoff.Policy[*http.Response]{MaxTime: math.MinInt64}}, b
+			return &backoff.Transport{Base: b, MaxTime: math.MinInt64}, b
 		}, "GET", "", 1, 503, backoff.ErrMaxTime},
 		{"Policy.Jitter negative", func() (*backoff.Transport, *fakeBase) {
 			b := &fakeBase{steps: []step{busy, okStep}}
-			return &backoff.Transport{Base: b, Policy: backoff.Policy[*http.Response]{Jitter: func(time.Duration, float64) time.Duration { return -time.Hour }}}, b
+			return &backoff.Transport{Base: b, Jitter: func(time.Duration, float64) time.Duration { return -time.Hour }}, b
 		}, "GET", "", 2, 200, ""},
 		{"Policy.Jitter MaxInt64, bounded by MaxTime", func() (*backoff.Transport, *fakeBase) {
 			b := &fakeBase{steps: []step{busy}}
-			return &backoff.Transport{Base: b, Policy: backoff.Policy[*http.Response]{MaxTime: 3 * s, Jitter: func(time.Duration, float64) time.Duration { return maxDur }}}, b
+			return &backoff.Transport{Base: b, MaxTime: 3 * s, Jitter: func(time.Duration, float64) time.Duration { return maxDur }}, b
 		}, "GET", "", 2, 503, backoff.ErrMaxTime},
 		{"Budget 1e300", func() (*backoff.Transport, *fakeBase) {
 			b := &fakeBase{steps: []step{busy, okStep}}
@@ -412,16 +412,16 @@ func TestTransportBadConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				tr, fb := tt.tr()
-				if tr.Policy.Wait == nil {
-					tr.Policy.Wait = strategy.Constant{Interval: s}
+				if tr.Wait == nil {
+					tr.Wait = strategy.Constant{Interval: s}
 				}
-				if tr.Policy.Jitter == nil {
-					tr.Policy.Jitter = jitter.None
+				if tr.Jitter == nil {
+					tr.Jitter = jitter.None
 				}
-				var rec recorder[*http.Response]
-				rec.attach(&tr.Policy)
+				var rec traceRecorder
+				rec.attach(tr)
 				var attempts int
-				tr.Policy.OnAttempt = append(tr.Policy.OnAttempt, func(backoff.Details[*http.Response]) { attempts++ })
+				tr.Trace = backoff.JoinTraces(tr.Trace, &backoff.Trace{OnAttempt: func(backoff.Event) { attempts++ }})
 				var body io.Reader
 				if tt.body != "" {
 					body = io.NopCloser(strings.NewReader(tt.body)) // no GetBody
@@ -569,9 +569,9 @@ func TestMalformedResponseHeaders(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				base := &fakeBase{steps: []step{{status: tt.status, header: tt.header, body: "first"}, {status: 200, body: "ok"}}}
 				tr := newTransport(base)
-				tr.Policy.Jitter = jitter.Full // a floor is spread upward only
-				var rec recorder[*http.Response]
-				rec.attach(&tr.Policy)
+				tr.Jitter = jitter.Full // a floor is spread upward only
+				var rec traceRecorder
+				rec.attach(tr)
 				resp, err := get(t, tr, "GET", "")
 				if err != nil || resp == nil {
 					t.Fatalf("RoundTrip = %v, %v", resp, err)
@@ -590,7 +590,7 @@ func TestMalformedResponseHeaders(t *testing.T) {
 				wait := rec.all[0].Wait
 				lo, hi := time.Duration(0), s // the normal, fully jittered wait
 				if tt.floor > 0 {
-					lo, hi = tt.floor, tt.floor+time.Duration(float64(tt.floor)*backoff.FloorSpread)
+					lo, hi = tt.floor, tt.floor+time.Duration(float64(tt.floor)*backoff.DefaultRetryAfterSpread)
 				}
 				if wait < lo || wait > hi {
 					t.Errorf("wait %v; want in [%v, %v]", wait, lo, hi)
@@ -620,12 +620,12 @@ func TestTransportInvalidConfigRefused(t *testing.T) {
 		{"Budget all +Inf", func(b http.RoundTripper) *backoff.Transport {
 			return &backoff.Transport{Base: b, Budget: &backoff.Budget{Ratio: math.Inf(1), MinPerSecond: math.Inf(1), MaxTokens: math.Inf(1)}}
 		}, "Budget.MaxTokens"},
-		{"Policy.RetryOn set", func(b http.RoundTripper) *backoff.Transport {
-			return &backoff.Transport{Base: b, Policy: backoff.Policy[*http.Response]{RetryOn: backoff.ErrorIs(io.EOF)}}
-		}, "Transport.Policy.RetryOn/RetryIf"},
-		{"Policy.RetryIf set", func(b http.RoundTripper) *backoff.Transport {
-			return &backoff.Transport{Base: b, Policy: backoff.Policy[*http.Response]{RetryIf: func(*http.Response) bool { return true }}}
-		}, "Transport.Policy.RetryOn/RetryIf"},
+		{"RetryAfterStatuses 99", func(b http.RoundTripper) *backoff.Transport {
+			return &backoff.Transport{Base: b, RetryAfterStatuses: []int{429, 99}}
+		}, "Transport.RetryAfterStatuses"},
+		{"RetryAfterStatuses 600", func(b http.RoundTripper) *backoff.Transport {
+			return &backoff.Transport{Base: b, RetryAfterStatuses: []int{600}}
+		}, "Transport.RetryAfterStatuses"},
 		{"Budget all -Inf", func(b http.RoundTripper) *backoff.Transport {
 			return &backoff.Transport{Base: b, Budget: &backoff.Budget{Ratio: math.Inf(-1), MinPerSecond: math.Inf(-1), MaxTokens: math.Inf(-1)}}
 		}, "Budget.MinPerSecond"},

@@ -219,8 +219,8 @@ func faultTransport(t *testing.T, base http.RoundTripper) (*backoff.Transport, *
 	}
 	tb := &trackingBase{rt: base}
 	tr := &backoff.Transport{
-		Base:   tb,
-		Policy: backoff.Policy[*http.Response]{Wait: strategy.Constant{Interval: 5 * time.Millisecond}, Jitter: jitter.None},
+		Base: tb,
+		Wait: strategy.Constant{Interval: 5 * time.Millisecond}, Jitter: jitter.None,
 	}
 	t.Cleanup(tr.CloseIdleConnections)
 	return tr, tb
@@ -258,8 +258,8 @@ func TestFaultResetBeforeResponse(t *testing.T) {
 				return true
 			}))
 			tr, tb := faultTransport(t, nil)
-			var rec recorder[*http.Response]
-			rec.attach(&tr.Policy)
+			var rec traceRecorder
+			rec.attach(tr)
 			resp, err := tr.RoundTrip(newRequest(t, context.Background(), method, srv.URL(), "payload"))
 			tb.checkBodies(t, resp)
 			if method == "GET" {
@@ -438,8 +438,8 @@ func TestFaultNoAnswer(t *testing.T) {
 				defer wait()
 				tr, tb := faultTransport(t, base)
 				tr.AttemptTimeout = timeout
-				var rec recorder[*http.Response]
-				rec.attach(&tr.Policy)
+				var rec traceRecorder
+				rec.attach(tr)
 				start := time.Now()
 				resp, err := tr.RoundTrip(newRequest(t, context.Background(), "GET", "http://api.example.com/", ""))
 				elapsed := time.Since(start)
@@ -525,8 +525,8 @@ func TestFaultUntrustedCertificate(t *testing.T) {
 	srv.StartTLS()
 	defer srv.Close()
 	tr, tb := faultTransport(t, nil) // trusts the system roots, not the test certificate
-	var rec recorder[*http.Response]
-	rec.attach(&tr.Policy)
+	var rec traceRecorder
+	rec.attach(tr)
 	resp, err := tr.RoundTrip(newRequest(t, context.Background(), "GET", srv.URL, ""))
 	if resp != nil {
 		resp.Body.Close()
@@ -858,8 +858,8 @@ func TestFaultHTTP2(t *testing.T) {
 				return h2Answer
 			}))
 			tr, tb := faultTransport(t, h2cTransport())
-			var rec recorder[*http.Response]
-			rec.attach(&tr.Policy)
+			var rec traceRecorder
+			rec.attach(tr)
 			body := ""
 			if tt.method == "POST" {
 				body = "payload"
@@ -919,9 +919,9 @@ func TestFaultHTTP2RefusedBeyondNetHTTP(t *testing.T) {
 			return client, nil
 		}
 		tr, tb := faultTransport(t, base)
-		tr.Policy.Wait = strategy.Constant{Interval: time.Second}
-		var rec recorder[*http.Response]
-		rec.attach(&tr.Policy)
+		tr.Wait = strategy.Constant{Interval: time.Second}
+		var rec traceRecorder
+		rec.attach(tr)
 		start := time.Now()
 		resp, err := tr.RoundTrip(newRequest(t, context.Background(), "POST", "http://api.example.com/", "payload"))
 		if err != nil {

@@ -473,21 +473,26 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 	base := &fuzzBase{script: script, attemptTimeout: attemptTimeout}
 	tr := &backoff.Transport{
 		Base:           base,
-		Policy:         backoff.Policy[*http.Response]{Wait: wait, Jitter: jit, MaxAttempts: maxAttempts, MaxTime: maxTime},
+		Wait:           wait,
+		Jitter:         jit,
+		MaxAttempts:    maxAttempts,
+		MaxTime:        maxTime,
 		AttemptTimeout: attemptTimeout,
 		MaxRetryAfter:  maxRetryAfter,
 		Budget:         budget,
 	}
 	var successes, giveUps, backoffs int
 	var reason backoff.Reason
-	var backoffDetails []backoff.Details[*http.Response]
-	var giveUp backoff.Details[*http.Response]
-	tr.Policy.OnSuccess = append(tr.Policy.OnSuccess, func(backoff.Details[*http.Response]) { successes++ })
-	tr.Policy.OnGiveUp = append(tr.Policy.OnGiveUp, func(d backoff.Details[*http.Response]) { giveUps++; reason = d.Reason; giveUp = d })
-	tr.Policy.OnBackoff = append(tr.Policy.OnBackoff, func(d backoff.Details[*http.Response]) {
-		backoffs++
-		backoffDetails = append(backoffDetails, d)
-	})
+	var backoffDetails []backoff.Event
+	var giveUp backoff.Event
+	tr.Trace = &backoff.Trace{
+		OnSuccess: func(backoff.Event) { successes++ },
+		OnGiveUp:  func(e backoff.Event) { giveUps++; reason = e.Reason; giveUp = e },
+		OnBackoff: func(e backoff.Event) {
+			backoffs++
+			backoffDetails = append(backoffDetails, e)
+		},
+	}
 
 	const payload = "fuzz payload"
 	ctx := context.Background()
@@ -677,10 +682,10 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 	for _, d := range backoffDetails {
 		// The Retry-After the Transport read is the one sent, and the next
 		// attempt comes no earlier.
-		a := atts[d.Attempts-1]
-		next := d.Attempts < n
-		if d.RetryAfter != 0 && (d.RetryAfter != a.retryAfter || !next && !(rb.failed > 0 && d.Attempts == n) || next && atts[d.Attempts].start.Before(a.end.Add(d.RetryAfter))) {
-			t.Errorf("backoff after attempt %d: Retry-After %v, sent %v\n%s", d.Attempts, d.RetryAfter, a.retryAfter, describe())
+		a := atts[d.Attempt-1]
+		next := d.Attempt < n
+		if d.RetryAfter != 0 && (d.RetryAfter != a.retryAfter || !next && !(rb.failed > 0 && d.Attempt == n) || next && atts[d.Attempt].start.Before(a.end.Add(d.RetryAfter))) {
+			t.Errorf("backoff after attempt %d: Retry-After %v, sent %v\n%s", d.Attempt, d.RetryAfter, a.retryAfter, describe())
 		}
 		if d.Wait < 0 || maxTime > 0 && d.Wait > maxTime-d.Elapsed {
 			t.Errorf("backoff wait %v after %v\n%s", d.Wait, d.Elapsed, describe())
@@ -787,10 +792,10 @@ func fuzzStrategy(in *fuzzInput, depth int) strategy.Strategy {
 			return strategy.Immediate
 		}
 		floor := fuzzDuration(in)
+		in.byte() // once the choice of a floor: keeps the seed corpus's meaning
 		return strategy.Runtime{
 			Value:    func(any, error) (time.Duration, bool) { return floor, floor != 0 },
 			Fallback: fuzzStrategy(in, depth+1),
-			AsFloor:  in.byte()%2 == 0,
 		}
 	}
 	return strategy.Immediate
@@ -1021,12 +1026,9 @@ func fuzzPolicyOnce(t *testing.T, data []byte) {
 		case backoff.ErrGiveUp:
 			justified = withGiveUp && last.outcome == 3
 		case backoff.ErrRetryAfter:
-			// The engine's own rule for any strategy.Floorer: a floor
-			// that does not fit in the time left ends the call.
-			if f, ok := wait.(strategy.Floorer); ok {
-				floor, ok := f.Floor(strategy.State{Retry: n, Err: giveUp.Err})
-				justified = ok && floor > 0 && (maxTime > 0 || hasDeadline)
-			}
+			// The engine knows no server-given wait: it never gives up
+			// for one.
+			justified = false
 		case backoff.ErrExhausted:
 			w := wait
 			if w == nil {

@@ -110,7 +110,7 @@ func attemptTimeoutCause(t *testing.T) error {
 		return nil, cause
 	}))
 	tr.AttemptTimeout = time.Second
-	tr.Policy.MaxAttempts = 1
+	tr.MaxAttempts = 1
 	if _, err := get(t, tr, "GET", ""); err == nil {
 		t.Fatal("RoundTrip of an attempt that times out succeeded")
 	}
@@ -165,8 +165,8 @@ func TestHostileForeignAttemptTimeout(t *testing.T) {
 					base := &fakeBase{steps: []step{{err: s.err}, {status: 200, body: "ok"}}}
 					tr := newTransport(base)
 					tr.AttemptTimeout = timeout
-					var rec recorder[*http.Response]
-					rec.attach(&tr.Policy)
+					var rec traceRecorder
+					rec.attach(tr)
 					resp, err := get(t, tr, "GET", "")
 					if err != nil || resp.StatusCode != 200 {
 						t.Fatalf("RoundTrip = %v, %v; want the retry's 200", resp, err)
@@ -231,7 +231,7 @@ func TestHostileClientTimeout(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				tr := newTransport(tt.base)
 				tr.AttemptTimeout = time.Second
-				tr.Policy.MaxAttempts = 3
+				tr.MaxAttempts = 3
 				client := &http.Client{Transport: tr}
 				ctx := context.Background()
 				if tt.deadline > 0 {
@@ -414,10 +414,10 @@ func TestHostileDrainBoundedInTime(t *testing.T) {
 					return &http.Response{StatusCode: 503, Header: http.Header{}, Body: b, ContentLength: tt.contentLength, Request: r}, nil
 				}))
 				if tt.wait > 0 {
-					tr.Policy.Wait = strategy.Constant{Interval: tt.wait}
+					tr.Wait = strategy.Constant{Interval: tt.wait}
 				}
-				tr.Policy.MaxAttempts = 2
-				tr.Policy.MaxTime = tt.maxTime
+				tr.MaxAttempts = 2
+				tr.MaxTime = tt.maxTime
 				tr.AttemptTimeout = tt.attemptTimeout
 				ctx := context.Background()
 				if tt.deadline > 0 {
@@ -508,9 +508,9 @@ func TestHostileDrainRealServer(t *testing.T) {
 				return false
 			}))
 			tr, tb := faultTransport(t, nil)
-			tr.Policy.Wait = strategy.Constant{Interval: 100 * time.Millisecond}
-			tr.Policy.MaxAttempts = backoff.Unlimited
-			tr.Policy.MaxTime = maxTime
+			tr.Wait = strategy.Constant{Interval: 100 * time.Millisecond}
+			tr.MaxAttempts = backoff.Unlimited
+			tr.MaxTime = maxTime
 			tr.AttemptTimeout = attemptTimeout
 			tr.Budget = backoff.NoBudget
 			// Without the bound, the call would last until this deadline.

@@ -147,24 +147,24 @@ func TestTransportPanic(t *testing.T) {
 		want func(v any) bool
 	}{
 		{name: "OnAttempt", setup: func(r *panicRig) {
-			r.tr.Policy.OnAttempt = []backoff.Handler[*http.Response]{func(backoff.Details[*http.Response]) { r.boom() }}
+			r.tr.Trace = &backoff.Trace{OnAttempt: func(backoff.Event) { r.boom() }}
 		}},
 		{name: "OnAttempt/final", setup: func(r *panicRig) {
-			r.tr.Policy.OnAttempt = []backoff.Handler[*http.Response]{func(d backoff.Details[*http.Response]) {
-				if d.Final {
+			r.tr.Trace = &backoff.Trace{OnAttempt: func(e backoff.Event) {
+				if e.Final {
 					r.boom()
 				}
 			}}
 		}},
 		{name: "OnBackoff", setup: func(r *panicRig) {
-			r.tr.Policy.OnBackoff = []backoff.Handler[*http.Response]{func(backoff.Details[*http.Response]) { r.boom() }}
+			r.tr.Trace = &backoff.Trace{OnBackoff: func(backoff.Event) { r.boom() }}
 		}},
 		{name: "OnSuccess", setup: func(r *panicRig) {
-			r.tr.Policy.OnSuccess = []backoff.Handler[*http.Response]{func(backoff.Details[*http.Response]) { r.boom() }}
+			r.tr.Trace = &backoff.Trace{OnSuccess: func(backoff.Event) { r.boom() }}
 		}},
 		{name: "OnGiveUp", setup: func(r *panicRig) {
-			r.tr.Policy.MaxAttempts = 1
-			r.tr.Policy.OnGiveUp = []backoff.Handler[*http.Response]{func(backoff.Details[*http.Response]) { r.boom() }}
+			r.tr.MaxAttempts = 1
+			r.tr.Trace = &backoff.Trace{OnGiveUp: func(backoff.Event) { r.boom() }}
 		}},
 		{name: "Classify", setup: func(r *panicRig) {
 			r.tr.Classify = func(backoff.Attempt) bool { r.boom(); return false }
@@ -180,25 +180,27 @@ func TestTransportPanic(t *testing.T) {
 		{name: "Idempotent", setup: func(r *panicRig) {
 			r.tr.Idempotent = func(*http.Request) bool { r.boom(); return true }
 		}},
-		{name: "GiveUp", setup: func(r *panicRig) {
+		{name: "Classify/error", setup: func(r *panicRig) {
 			r.base.failFirst = true
-			r.tr.Policy.GiveUp = func(error) bool { r.boom(); return false }
+			r.tr.Classify = func(a backoff.Attempt) bool {
+				if a.Err != nil {
+					r.boom()
+				}
+				return backoff.DefaultClassify(a)
+			}
 		}},
 		{name: "Wait", setup: func(r *panicRig) {
-			r.tr.Policy.Wait = panicStrategy{r.boom}
+			r.tr.Wait = panicStrategy{r.boom}
 		}},
 		{name: "Jitter", setup: func(r *panicRig) {
-			r.tr.Policy.Jitter = func(time.Duration, float64) time.Duration { r.boom(); return 0 }
-		}},
-		{name: "MaxAttemptsFunc", setup: func(r *panicRig) {
-			r.tr.Policy.MaxAttemptsFunc = func() int { r.boom(); return 2 }
+			r.tr.Jitter = func(time.Duration, float64) time.Duration { r.boom(); return 0 }
 		}},
 		{name: "Logger/backoff", setup: func(r *panicRig) {
-			r.tr.Policy.Logger = slog.New(panicHandler{r.boom})
+			r.tr.Logger = slog.New(panicHandler{r.boom})
 		}},
 		{name: "Logger/giveup", setup: func(r *panicRig) {
-			r.tr.Policy.MaxAttempts = 1
-			r.tr.Policy.Logger = slog.New(panicHandler{r.boom})
+			r.tr.MaxAttempts = 1
+			r.tr.Logger = slog.New(panicHandler{r.boom})
 		}},
 		{name: "GetBody", setup: func(r *panicRig) {
 			r.getBody = r.boom
@@ -216,11 +218,10 @@ func TestTransportPanic(t *testing.T) {
 				if err != nil {
 					panic(err)
 				}
-				m.InstrumentTransport(r.tr)
 				// A collector of the user's that panics, called among
-				// the metrics' handlers.
+				// the metrics' hooks.
 				c := prometheus.NewCounter(prometheus.CounterOpts{Name: "panic_test_total", Help: "x"})
-				r.tr.Policy.OnBackoff = append(r.tr.Policy.OnBackoff, func(backoff.Details[*http.Response]) { c.Add(-1) })
+				r.tr.Trace = backoff.JoinTraces(m.Trace(), &backoff.Trace{OnBackoff: func(backoff.Event) { c.Add(-1) }})
 			},
 			want: func(v any) bool {
 				err, ok := v.(error)
@@ -262,10 +263,8 @@ func testTransportPanic(t *testing.T, setup func(*panicRig), want func(any) bool
 		tr: &backoff.Transport{
 			Base:           base,
 			AttemptTimeout: time.Minute,
-			Policy: backoff.Policy[*http.Response]{
-				Wait:   strategy.Constant{Interval: time.Millisecond},
-				Jitter: jitter.None,
-			},
+			Wait:           strategy.Constant{Interval: time.Millisecond},
+			Jitter:         jitter.None,
 		},
 		base: base,
 		boom: func() { panic(token) },

@@ -204,9 +204,9 @@ func TestPinDetailsStatusResetPerAttempt(t *testing.T) {
 		}}
 		tr := newTransport(base)
 		tr.Budget = backoff.NoBudget
-		tr.Policy.MaxAttempts = 2
-		var rec recorder[*http.Response]
-		rec.attach(&tr.Policy)
+		tr.MaxAttempts = 2
+		var rec traceRecorder
+		rec.attach(tr)
 		resp, err := get(t, tr, "GET", "")
 		if resp != nil || !errors.Is(err, syscall.ECONNRESET) {
 			t.Fatalf("RoundTrip = %v, %v; want the reset", resp, err)
@@ -214,11 +214,11 @@ func TestPinDetailsStatusResetPerAttempt(t *testing.T) {
 		if len(rec.all) != 2 {
 			t.Fatalf("events %s; want a backoff and a give-up", rec.String())
 		}
-		if d := rec.all[0]; d.StatusCode != 503 || d.RetryAfter != time.Second {
-			t.Errorf("backoff event: status %d, Retry-After %v; want 503, 1s", d.StatusCode, d.RetryAfter)
+		if d := rec.all[0]; statusOf(d) != 503 || d.RetryAfter != time.Second {
+			t.Errorf("backoff event: status %d, Retry-After %v; want 503, 1s", statusOf(d), d.RetryAfter)
 		}
-		if d := rec.all[1]; d.StatusCode != 0 || d.RetryAfter != 0 {
-			t.Errorf("give-up on a transport error: status %d, Retry-After %v; want 0, 0 (not the previous attempt's)", d.StatusCode, d.RetryAfter)
+		if d := rec.all[1]; statusOf(d) != 0 || d.RetryAfter != 0 {
+			t.Errorf("give-up on a transport error: status %d, Retry-After %v; want 0, 0 (not the previous attempt's)", statusOf(d), d.RetryAfter)
 		}
 		base.checkBodies(t, nil)
 	})
@@ -349,7 +349,7 @@ func TestPinHTTP2OnlyRefusedStreamNeverSent(t *testing.T) {
 				defer tr.CloseIdleConnections()
 				tr.Classify = func(a backoff.Attempt) bool { return a.Err != nil }
 				var seen []error
-				tr.Policy.OnAttempt = []backoff.Handler[*http.Response]{func(d backoff.Details[*http.Response]) { seen = append(seen, d.Err) }}
+				tr.Trace = backoff.JoinTraces(tr.Trace, &backoff.Trace{OnAttempt: func(e backoff.Event) { seen = append(seen, e.Err) }})
 				resp, err := tr.RoundTrip(newRequest(t, context.Background(), "POST", "http://api.example.com/", "payload"))
 				if resp != nil {
 					readBody(resp)

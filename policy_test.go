@@ -587,7 +587,7 @@ func TestErrorType(t *testing.T) {
 	if errors.Is(err, backoff.ErrMaxTime) {
 		t.Errorf("errors.Is(err, ErrMaxTime) = true")
 	}
-	want := "backoff: giving up after 2 tries (max_tries): last error: open /x: file does not exist"
+	want := "backoff: giving up after 2 attempts (max_tries): last error: open /x: file does not exist"
 	if err.Error() != want {
 		t.Errorf("Error() = %q\nwant %q", err.Error(), want)
 	}
@@ -737,8 +737,8 @@ func TestLogging(t *testing.T) {
 		op, _ := script(fail[int](errBoom))
 		p.Do(context.Background(), op)
 	})
-	want := `level=INFO msg="Backing off fetch(...) for 1.2s (boom)" target=fetch tries=1 elapsed=0s wait=1.2s error=boom
-level=ERROR msg="Giving up fetch(...) after 2 tries (boom)" target=fetch tries=2 elapsed=1.2s reason=max_tries error=boom
+	want := `level=INFO msg="Backing off fetch(...) for 1.2s (boom)" target=fetch attempts=1 elapsed=0s wait=1.2s error=boom
+level=ERROR msg="Giving up fetch(...) after 2 attempts (boom)" target=fetch attempts=2 elapsed=1.2s reason=max_tries error=boom
 `
 	if buf.String() != want {
 		t.Errorf("log =\n%s\nwant\n%s", buf.String(), want)
@@ -753,8 +753,8 @@ level=ERROR msg="Giving up fetch(...) after 2 tries (boom)" target=fetch tries=2
 	}
 	op, _ := script(ok("pending"))
 	p.Do(context.Background(), op)
-	want = `level=DEBUG msg="Backing off poll(...) for 0.0s (pending)" target=poll tries=1 elapsed=0s wait=0s
-level=WARN msg="Giving up poll(...) after 2 tries (pending)" target=poll tries=2 elapsed=0s reason=max_tries
+	want = `level=DEBUG msg="Backing off poll(...) for 0s (pending)" target=poll attempts=1 elapsed=0s wait=0s
+level=WARN msg="Giving up poll(...) after 2 attempts (pending)" target=poll attempts=2 elapsed=0s reason=max_tries
 `
 	if got := regexpElapsed(buf.String()); got != want {
 		t.Errorf("log =\n%s\nwant\n%s", got, want)

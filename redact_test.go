@@ -226,8 +226,8 @@ func TestTransportLogRedactsInnerClientURL(t *testing.T) {
 	var buf bytes.Buffer
 	synctest.Test(t, func(t *testing.T) {
 		tr := newTransport(base)
-		tr.Policy.MaxAttempts = 2
-		tr.Policy.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
+		tr.MaxAttempts = 2
+		tr.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
 		req, _ := http.NewRequest("GET", "https://api.example.com/orders?page=2", nil)
 		resp, err := tr.RoundTrip(req)
 		if resp != nil || err == nil {

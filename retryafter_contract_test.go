@@ -11,7 +11,6 @@ import (
 
 	"github.com/f99b3bbb/backoff"
 	"github.com/f99b3bbb/backoff/jitter"
-	"github.com/f99b3bbb/backoff/strategy"
 )
 
 // Values too large for a time.Duration, in both forms.
@@ -51,9 +50,9 @@ func TestTransportHugeRetryAfterGivesUp(t *testing.T) {
 					base := &fakeBase{steps: []step{{status: 503, header: h, body: "go away"}, {status: 200}}}
 					tr := newTransport(base)
 					tr.MaxRetryAfter = maxRA
-					tr.Policy.Jitter = jitter.Full
-					var rec recorder[*http.Response]
-					rec.attach(&tr.Policy)
+					tr.Jitter = jitter.Full
+					var rec traceRecorder
+					rec.attach(tr)
 					req, _ := http.NewRequestWithContext(context.Background(), "GET", "http://api.example.com/", nil)
 					resp, err := tr.RoundTrip(req)
 					if err != nil {
@@ -89,8 +88,8 @@ func retryAfterWaits(t *testing.T, n int, ra string, timeout time.Duration, conf
 			base := &fakeBase{steps: []step{{status: 503, header: h, body: "busy"}, {status: 200}}}
 			tr := newTransport(base) // waits 1s, jitter.None
 			configure(tr)
-			var rec recorder[*http.Response]
-			rec.attach(&tr.Policy)
+			var rec traceRecorder
+			rec.attach(tr)
 			ctx := context.Background()
 			if timeout > 0 {
 				var cancel context.CancelFunc
@@ -175,8 +174,8 @@ func TestTransportRetryAfterSpreadBounds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			waits := retryAfterWaits(t, n, tt.ra, tt.timeout, func(tr *backoff.Transport) {
-				tr.Policy.Jitter = tt.jit
-				tr.Policy.MaxTime = tt.maxTime
+				tr.Jitter = tt.jit
+				tr.MaxTime = tt.maxTime
 				tr.MaxRetryAfter, tr.RetryAfterSpread = tt.maxRA, tt.spread
 			})
 			lo, hi := waits[0], waits[0]
@@ -211,54 +210,5 @@ func TestTransportRetryAfterSpreadInvalid(t *testing.T) {
 		if err := (&backoff.Transport{RetryAfterSpread: f}).Validate(); err != nil {
 			t.Errorf("Validate() with RetryAfterSpread %v = %v", f, err)
 		}
-	}
-}
-
-// The engine's floor for any strategy.Floorer obeys the same rules.
-func TestPolicyFloorSpread(t *testing.T) {
-	s := time.Second
-	floor10 := strategy.Runtime{Value: func(any, error) (time.Duration, bool) { return 10 * s, true }, Fallback: strategy.Constant{Interval: s}, AsFloor: true}
-	tests := []struct {
-		name    string
-		jit     jitter.Func
-		maxTime time.Duration
-		timeout time.Duration
-		lo, hi  time.Duration
-	}{
-		{name: "no jitter", jit: jitter.None, lo: 10 * s, hi: 10 * s},
-		{name: "full jitter", jit: jitter.Full, lo: 10 * s, hi: 12 * s},
-		{name: "max time", jit: jitter.Full, maxTime: 11 * s, lo: 10 * s, hi: 11 * s},
-		{name: "deadline", jit: jitter.Full, timeout: 11 * s, lo: 10 * s, hi: 11*s - 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				p := &backoff.Policy[struct{}]{Wait: floor10, Jitter: tt.jit, MaxTime: tt.maxTime, MaxAttempts: 2}
-				var rec recorder[struct{}]
-				rec.attach(p)
-				for range 300 {
-					rec.all = rec.all[:0]
-					ctx := context.Background()
-					if tt.timeout > 0 {
-						var cancel context.CancelFunc
-						ctx, cancel = context.WithTimeout(ctx, tt.timeout)
-						defer cancel()
-					}
-					n := 0
-					err := p.Run(ctx, func(context.Context) error {
-						if n++; n == 1 {
-							return errors.New("busy")
-						}
-						return nil
-					})
-					if err != nil || len(rec.all) != 2 {
-						t.Fatalf("Run = %v, events %s", err, rec.String())
-					}
-					if w := rec.all[0].Wait; w < tt.lo || w > tt.hi {
-						t.Fatalf("wait %v; want in [%v, %v]", w, tt.lo, tt.hi)
-					}
-				}
-			})
-		})
 	}
 }

@@ -30,6 +30,44 @@ import (
 	"github.com/f99b3bbb/backoff/strategy"
 )
 
+// traceRecorder records the events of a Transport, as recorder does those
+// of a Policy.
+type traceRecorder struct {
+	events []string
+	all    []backoff.Event
+}
+
+// attach adds the recorder's hooks to tr's Trace, after those it has.
+func (r *traceRecorder) attach(tr *backoff.Transport) {
+	tr.Trace = backoff.JoinTraces(tr.Trace, &backoff.Trace{
+		OnSuccess: func(e backoff.Event) { r.add("success", e) },
+		OnBackoff: func(e backoff.Event) { r.add("backoff", e) },
+		OnGiveUp:  func(e backoff.Event) { r.add("giveup", e) },
+	})
+}
+
+func (r *traceRecorder) add(kind string, e backoff.Event) {
+	s := fmt.Sprintf("%s tries=%d", kind, e.Attempt)
+	if kind == "backoff" {
+		s += fmt.Sprintf(" wait=%v", e.Wait)
+	}
+	if e.Reason != "" {
+		s += " reason=" + string(e.Reason)
+	}
+	r.events = append(r.events, s)
+	r.all = append(r.all, e)
+}
+
+func (r *traceRecorder) String() string { return strings.Join(r.events, "; ") }
+
+// statusOf is the status of an event's response, or 0 without one.
+func statusOf(e backoff.Event) int {
+	if e.Response == nil {
+		return 0
+	}
+	return e.Response.StatusCode
+}
+
 // step is one scripted outcome of the fake base transport.
 type step struct {
 	status int
@@ -110,8 +148,8 @@ func (b *trackedBody) Close() error { b.closed.Store(true); return nil }
 
 func newTransport(base http.RoundTripper) *backoff.Transport {
 	return &backoff.Transport{
-		Base:   base,
-		Policy: backoff.Policy[*http.Response]{Wait: strategy.Constant{Interval: time.Second}, Jitter: jitter.None},
+		Base: base,
+		Wait: strategy.Constant{Interval: time.Second}, Jitter: jitter.None,
 	}
 }
 
@@ -132,8 +170,8 @@ func TestTransportRetries503Then200(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		base := &fakeBase{steps: []step{{status: 503, body: "busy"}, {status: 503, body: "busy"}, {status: 200, body: "ok"}}}
 		tr := newTransport(base)
-		var rec recorder[*http.Response]
-		rec.attach(&tr.Policy)
+		var rec traceRecorder
+		rec.attach(tr)
 		start := time.Now()
 		resp, err := get(t, tr, "GET", "")
 		if err != nil || resp.StatusCode != 200 {
@@ -152,8 +190,8 @@ func TestTransportRetries503Then200(t *testing.T) {
 			t.Errorf("events = %s\nwant %s", rec.String(), want)
 		}
 		d := rec.all[0]
-		if d.Method != "GET" || d.Host != "api.example.com" || d.StatusCode != 503 || d.Request == nil || d.Err != nil {
-			t.Errorf("backoff details = %+v", d)
+		if d.Request == nil || d.Request.Method != "GET" || d.Request.URL.Host != "api.example.com" || statusOf(d) != 503 || d.Err != nil {
+			t.Errorf("backoff event = %+v", d)
 		}
 	})
 }
@@ -162,9 +200,9 @@ func TestTransportGiveUpReturnsLastResponse(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		base := &fakeBase{steps: []step{{status: 503, body: "still busy"}}}
 		tr := newTransport(base)
-		tr.Policy.MaxAttempts = 3
-		var rec recorder[*http.Response]
-		rec.attach(&tr.Policy)
+		tr.MaxAttempts = 3
+		var rec traceRecorder
+		rec.attach(tr)
 		resp, err := get(t, tr, "GET", "")
 		if err != nil || resp == nil || resp.StatusCode != 503 {
 			t.Fatalf("RoundTrip = %v, %v; want the last 503 and no error", resp, err)
@@ -188,7 +226,7 @@ func TestTransportGiveUpOnErrorReturnsError(t *testing.T) {
 		reset := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
 		base := &fakeBase{steps: []step{{err: reset}}}
 		tr := newTransport(base)
-		tr.Policy.MaxAttempts = 2
+		tr.MaxAttempts = 2
 		resp, err := get(t, tr, "GET", "")
 		if resp != nil {
 			t.Fatalf("RoundTrip returned a response with error %v", err)
@@ -229,8 +267,8 @@ func TestTransportIdempotency(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				base := &fakeBase{steps: []step{tt.first, {status: 200, body: "ok"}}}
 				tr := newTransport(base)
-				var rec recorder[*http.Response]
-				rec.attach(&tr.Policy)
+				var rec traceRecorder
+				rec.attach(tr)
 				ctx := context.Background()
 				if tt.ctx != nil {
 					ctx = tt.ctx(ctx)
@@ -280,8 +318,8 @@ func TestTransportReplaysBodies(t *testing.T) {
 				base := &fakeBase{steps: []step{{status: 503}, {status: 502}, {status: 200}}}
 				tr := newTransport(base)
 				tr.BufferLimit = tt.limit
-				var rec recorder[*http.Response]
-				rec.attach(&tr.Policy)
+				var rec traceRecorder
+				rec.attach(tr)
 				body := &closeCounter{Reader: strings.NewReader(payload)}
 				req, _ := http.NewRequest("PUT", "http://api.example.com/", body)
 				if tt.getBody {
@@ -355,7 +393,7 @@ func TestTransportStatusClassification(t *testing.T) {
 	} {
 		base := &fakeBase{steps: []step{{status: code}, {status: 299}}}
 		tr := newTransport(base)
-		tr.Policy.Wait = strategy.Immediate
+		tr.Wait = strategy.Immediate
 		resp, err := get(t, tr, "GET", "")
 		if err != nil {
 			t.Fatal(err)
@@ -401,7 +439,7 @@ func TestTransportErrorClassification(t *testing.T) {
 				ctx = context.Background()
 			}
 			req, _ := http.NewRequestWithContext(ctx, "GET", "http://x/", nil)
-			got := backoff.DefaultClassify(backoff.Attempt{Request: req, Err: tt.err, N: 1})
+			got := backoff.DefaultClassify(backoff.Attempt{Request: req, Err: tt.err, Number: 1})
 			if got != tt.retried {
 				t.Errorf("DefaultClassify(%v) = %v, want %v", tt.err, got, tt.retried)
 			}
@@ -419,7 +457,7 @@ func TestTransportCustomClassify(t *testing.T) {
 	var seen []backoff.Attempt
 	base := &fakeBase{steps: []step{{status: 404}, {status: 404}, {status: 200}}}
 	tr := newTransport(base)
-	tr.Policy.Wait = strategy.Immediate
+	tr.Wait = strategy.Immediate
 	tr.Classify = func(a backoff.Attempt) bool {
 		seen = append(seen, a)
 		return backoff.DefaultClassify(a) || a.Response != nil && a.Response.StatusCode == 404
@@ -430,7 +468,7 @@ func TestTransportCustomClassify(t *testing.T) {
 	}
 	resp.Body.Close()
 	for i, a := range seen {
-		if a.N != i+1 || a.Request == nil || a.Response == nil {
+		if a.Number != i+1 || a.Request == nil || a.Response == nil {
 			t.Errorf("attempt %d: %+v", i+1, a)
 		}
 	}
@@ -484,10 +522,10 @@ func TestTransportRetryAfter(t *testing.T) {
 				}
 				base := &fakeBase{steps: []step{{status: tt.status, header: h, body: "wait"}, {status: 200}}}
 				tr := newTransport(base)
-				tr.Policy.Jitter = jitter.Full
-				tr.Policy.MaxTime = tt.maxTime
-				var rec recorder[*http.Response]
-				rec.attach(&tr.Policy)
+				tr.Jitter = jitter.Full
+				tr.MaxTime = tt.maxTime
+				var rec traceRecorder
+				rec.attach(tr)
 				ctx := context.Background()
 				if tt.deadline > 0 {
 					var cancel context.CancelFunc
@@ -519,7 +557,7 @@ func TestTransportRetryAfter(t *testing.T) {
 					}
 					return
 				}
-				hi := tt.wantWait + time.Duration(float64(tt.wantWait)*backoff.FloorSpread)
+				hi := tt.wantWait + time.Duration(float64(tt.wantWait)*backoff.DefaultRetryAfterSpread)
 				if tt.maxTime > 0 {
 					hi = min(hi, tt.maxTime)
 				}
@@ -538,9 +576,9 @@ func TestTransportCancelDuringWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		base := &fakeBase{steps: []step{{status: 503, body: "busy"}}}
 		tr := newTransport(base)
-		tr.Policy.Wait = strategy.Constant{Interval: time.Hour}
-		var rec recorder[*http.Response]
-		rec.attach(&tr.Policy)
+		tr.Wait = strategy.Constant{Interval: time.Hour}
+		var rec traceRecorder
+		rec.attach(tr)
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(5*time.Second, cancel)
 		req, _ := http.NewRequestWithContext(ctx, "GET", "http://api.example.com/", nil)
@@ -563,8 +601,8 @@ func TestTransportDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		base := &fakeBase{steps: []step{{status: 503}}}
 		tr := newTransport(base)
-		tr.Policy.Wait = strategy.Constant{Interval: 10 * time.Second}
-		tr.Policy.MaxAttempts = backoff.Unlimited
+		tr.Wait = strategy.Constant{Interval: 10 * time.Second}
+		tr.MaxAttempts = backoff.Unlimited
 		ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, "GET", "http://api.example.com/", nil)
@@ -617,8 +655,8 @@ func TestTransportAttemptTimeout(t *testing.T) {
 		})
 		tr := newTransport(base)
 		tr.AttemptTimeout = 2 * time.Second
-		var rec recorder[*http.Response]
-		rec.attach(&tr.Policy)
+		var rec traceRecorder
+		rec.attach(tr)
 		start := time.Now()
 		resp, err := get(t, tr, "GET", "")
 		if err != nil {
@@ -648,7 +686,7 @@ func TestTransportNeverResponseAndError(t *testing.T) {
 		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(""))}, errors.New("broken base")
 	})
 	tr := newTransport(base)
-	tr.Policy.Wait = strategy.Immediate
+	tr.Wait = strategy.Immediate
 	resp, err := get(t, tr, "GET", "")
 	if resp != nil || err == nil {
 		t.Errorf("RoundTrip = %v, %v; want only an error", resp, err)
@@ -662,7 +700,7 @@ func TestTransportNeverResponseAndError(t *testing.T) {
 
 func TestTransportInvalidConfig(t *testing.T) {
 	base := &fakeBase{steps: []step{{status: 200}}}
-	tr := &backoff.Transport{Base: base, Policy: backoff.Policy[*http.Response]{Wait: strategy.Sequence{}}}
+	tr := &backoff.Transport{Base: base, Wait: strategy.Sequence{}}
 	if tr.Validate() == nil {
 		t.Fatal("Validate() = nil for an empty Sequence")
 	}
@@ -689,8 +727,8 @@ func TestTransportLogsNoSecrets(t *testing.T) {
 	var buf bytes.Buffer
 	base := &fakeBase{steps: []step{{status: 503, header: http.Header{"Set-Cookie": {"session=secret"}}}, {err: &url.Error{Op: "Get", URL: "x", Err: io.EOF}}, {status: 200}}}
 	tr := newTransport(base)
-	tr.Policy.Wait = strategy.Immediate
-	tr.Policy.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+	tr.Wait = strategy.Immediate
+	tr.Logger = slog.New(slog.NewTextHandler(&buf, nil))
 	req, _ := http.NewRequest("GET", "https://user:pass@api.example.com/v1?token=secret", nil)
 	req.Header.Set("Authorization", "Bearer secret")
 	resp, err := tr.RoundTrip(req)
@@ -702,7 +740,7 @@ func TestTransportLogsNoSecrets(t *testing.T) {
 	if strings.Contains(log, "secret") || strings.Contains(log, "pass") || strings.Contains(log, "/v1") {
 		t.Errorf("log leaks URL, user info or headers:\n%s", log)
 	}
-	if !strings.Contains(log, "method=GET host=api.example.com status=503") || !strings.Contains(log, "(503 Service Unavailable)") {
+	if !strings.Contains(log, `msg="Backing off GET https://api.example.com for 0s after 1 attempt (503 Service Unavailable)" method=GET host=api.example.com attempts=1 `) || !strings.Contains(log, " wait=0s status=503\n") {
 		t.Errorf("log lacks the HTTP details:\n%s", log)
 	}
 }
@@ -715,7 +753,7 @@ func TestTransportZeroValueDefaults(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
 	defer srv.Close()
-	tr := &backoff.Transport{Policy: backoff.Policy[*http.Response]{Wait: strategy.Expo{Factor: time.Millisecond}}}
+	tr := &backoff.Transport{Wait: strategy.Expo{Factor: time.Millisecond}}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 	resp, err := client.Get(srv.URL)
@@ -739,7 +777,7 @@ func TestTransportWithHTTPMock(t *testing.T) {
 		return httpmock.NewStringResponse(200, "items"), nil
 	})
 	tr := newTransport(mock)
-	tr.Policy.Wait = strategy.Immediate
+	tr.Wait = strategy.Immediate
 	client := &http.Client{Transport: tr}
 	resp, err := client.Get("http://api.example.com/items")
 	if err != nil {
@@ -765,7 +803,7 @@ func TestTransportRedirects(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	tr := &backoff.Transport{Policy: backoff.Policy[*http.Response]{Wait: strategy.Immediate}}
+	tr := &backoff.Transport{Wait: strategy.Immediate}
 	defer tr.CloseIdleConnections()
 	resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/old")
 	if err != nil {
@@ -797,7 +835,7 @@ func TestTransportConnectionReuse(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	// Every request fails once: no budget, to retry them all.
-	tr := &backoff.Transport{Policy: backoff.Policy[*http.Response]{Wait: strategy.Immediate}, Budget: backoff.NoBudget}
+	tr := &backoff.Transport{Wait: strategy.Immediate, Budget: backoff.NoBudget}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 	const requests = 1000
@@ -832,7 +870,7 @@ func TestTransportConcurrent(t *testing.T) {
 		w.Write(b)
 	}))
 	defer srv.Close()
-	tr := &backoff.Transport{Policy: backoff.Policy[*http.Response]{Wait: strategy.Immediate, MaxAttempts: 10}}
+	tr := &backoff.Transport{Wait: strategy.Immediate, MaxAttempts: 10}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 	var wg sync.WaitGroup
@@ -878,10 +916,10 @@ func TestTransportRetriesResetConnection(t *testing.T) {
 		io.WriteString(w, "ok")
 	}))
 	defer srv.Close()
-	tr := &backoff.Transport{Policy: backoff.Policy[*http.Response]{Wait: strategy.Immediate}}
+	tr := &backoff.Transport{Wait: strategy.Immediate}
 	defer tr.CloseIdleConnections()
-	var rec recorder[*http.Response]
-	rec.attach(&tr.Policy)
+	var rec traceRecorder
+	rec.attach(tr)
 	// POST, so that net/http does not retry by itself, and with an
 	// Idempotency-Key so that this Transport may.
 	req, _ := http.NewRequest("POST", srv.URL, strings.NewReader("order"))
@@ -1016,9 +1054,9 @@ func TestTransportBudget(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		base := &fakeBase{steps: []step{{status: 503}}}
 		tr := newTransport(base)
-		tr.Policy.Wait = strategy.Immediate
-		var rec recorder[*http.Response]
-		rec.attach(&tr.Policy)
+		tr.Wait = strategy.Immediate
+		var rec traceRecorder
+		rec.attach(tr)
 		const requests = 100
 		for i := 0; i < requests; i++ {
 			resp, err := get(t, tr, "GET", "")
@@ -1050,7 +1088,7 @@ func TestTransportSharedBudget(t *testing.T) {
 		base := &fakeBase{steps: []step{{status: 503}}}
 		a, b := newTransport(base), newTransport(base)
 		a.Budget, b.Budget = shared, shared
-		a.Policy.Wait, b.Policy.Wait = strategy.Immediate, strategy.Immediate
+		a.Wait, b.Wait = strategy.Immediate, strategy.Immediate
 		for i := 0; i < 50; i++ {
 			for _, tr := range []*backoff.Transport{a, b} {
 				resp, _ := get(t, tr, "GET", "")
@@ -1144,7 +1182,7 @@ func TestTransportXShouldRetry(t *testing.T) {
 	for _, tt := range tests {
 		base := &fakeBase{steps: []step{{status: tt.status, header: http.Header{"X-Should-Retry": {tt.value}}}, {status: 200}}}
 		tr := newTransport(base)
-		tr.Policy.Wait = strategy.Immediate
+		tr.Wait = strategy.Immediate
 		resp, err := get(t, tr, "GET", "")
 		if err != nil {
 			t.Fatal(err)

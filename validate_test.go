@@ -10,13 +10,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -166,10 +163,11 @@ func TestTypedNilPolicy(t *testing.T) {
 
 			// A Transport refuses it, and fails its requests with the error.
 			tr := &backoff.Transport{Base: rtFunc(okBase)}
-			tr.Policy.Wait, tr.Policy.BackoffLevel, tr.Policy.GiveUpLevel = tt.p.Wait, tt.p.BackoffLevel, tt.p.GiveUpLevel
+			tr.Wait, tr.BackoffLevel, tr.GiveUpLevel = tt.p.Wait, tt.p.BackoffLevel, tt.p.GiveUpLevel
 			noPanic(t, "Transport.Validate", func() { err = tr.Validate() })
-			if err == nil || !strings.Contains(err.Error(), tt.field) {
-				t.Errorf("Transport.Validate() = %v; want an error naming %s", err, tt.field)
+			field := strings.Replace(tt.field, "Policy.", "Transport.", 1)
+			if err == nil || !strings.Contains(err.Error(), field) {
+				t.Errorf("Transport.Validate() = %v; want an error naming %s", err, field)
 			}
 			checkRefused(t, tr)
 		})
@@ -279,16 +277,6 @@ func TestTypedNilLevelsAtRunTime(t *testing.T) {
 			t.Errorf("log = %q; want the give-up line of a cancelled call at INFO", buf.String())
 		}
 	})
-}
-
-func TestTransportRefusesNoErrorOnGiveUp(t *testing.T) {
-	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
-	tr := &backoff.Transport{
-		Base:   rtFunc(func(*http.Request) (*http.Response, error) { return nil, refused }),
-		Policy: backoff.Policy[*http.Response]{NoErrorOnGiveUp: true, Wait: strategy.Immediate, Jitter: jitter.None},
-	}
-	checkConfigError(t, tr.Validate(), "Transport.Policy.NoErrorOnGiveUp")
-	checkRefused(t, tr)
 }
 
 func TestAttemptHeaderReserved(t *testing.T) {
