@@ -36,10 +36,8 @@ type stormLayer struct {
 
 var stormLayers = []stormLayer{
 	{"backoff", func(base http.RoundTripper) http.RoundTripper {
-		// Defaults (4 tries, budget on), with waits of about 1ms.
-		return &backoff.Transport{Base: base, Policy: backoff.Policy[*http.Response]{
-			Wait: strategy.Expo{Factor: shortWait, Max: shortWait},
-		}}
+		// Defaults (4 attempts, budget on), with waits of about 1ms.
+		return &backoff.Transport{Base: base, Wait: strategy.Expo{Factor: shortWait, Max: shortWait}}
 	}},
 	{"retryablehttp", func(base http.RoundTripper) http.RoundTripper {
 		c := retryablehttp.NewClient() // defaults: 4 retries (5 attempts)

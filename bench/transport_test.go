@@ -73,7 +73,7 @@ var layers = []layer{
 	{"backoff", func(base http.RoundTripper, wait time.Duration) http.RoundTripper {
 		t := &backoff.Transport{Base: base}
 		if wait != firstWait {
-			t.Policy.Wait = strategy.Expo{Factor: wait, Max: maxWait}
+			t.Wait = strategy.Expo{Factor: wait, Max: maxWait}
 		}
 		return t
 	}},
