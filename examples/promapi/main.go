@@ -55,12 +55,10 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	transport := m.InstrumentTransport(&backoff.Transport{
-		Policy: backoff.Policy[*http.Response]{
-			Wait:        strategy.Expo{Factor: 10 * time.Millisecond, Max: 100 * time.Millisecond},
-			MaxAttempts: 4,
-			MaxTime:     10 * time.Second,
-		},
+	transport := &backoff.Transport{
+		Wait:           strategy.Expo{Factor: 10 * time.Millisecond, Max: 100 * time.Millisecond},
+		MaxAttempts:    4,
+		MaxTime:        10 * time.Second,
 		AttemptTimeout: 5 * time.Second,
 		// The API client sends its queries as POST, with the PromQL in a
 		// form-encoded body so that long expressions fit (it falls back to
@@ -71,7 +69,10 @@ func run(ctx context.Context, w io.Writer) error {
 		// (The body can be sent again too: http.NewRequest gives the
 		// client's strings.Reader a GetBody.)
 		Idempotent: readOnly,
-	})
+		// The metrics' hooks, set before the Transport's first use.
+		Trace: m.Trace(),
+	}
+	m.ObserveBudget(transport.RetryBudget())
 	defer transport.CloseIdleConnections()
 
 	client, err := api.NewClient(api.Config{Address: srv.URL, RoundTripper: transport})

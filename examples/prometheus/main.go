@@ -90,18 +90,19 @@ func run(ctx context.Context, w io.Writer, cfg config) error {
 	}
 	defer stopMetrics()
 
-	// The client: short waits, three tries, metrics in one line. The
+	// The client: short waits, three attempts, the metrics' Trace. The
 	// server fails on purpose far more often than the retry budget allows
 	// (a tenth of the requests); the budget is off so that the counts do
 	// not depend on the order in which the requests run. A real client
 	// keeps it, and its refusals show as give-ups with reason "budget".
-	transport := m.InstrumentTransport(&backoff.Transport{
-		Policy: backoff.Policy[*http.Response]{
-			Wait:        strategy.Expo{Factor: 10 * time.Millisecond, Max: 100 * time.Millisecond},
-			MaxAttempts: 3,
-		},
-		Budget: backoff.NoBudget,
-	})
+	transport := &backoff.Transport{
+		Wait:        strategy.Expo{Factor: 10 * time.Millisecond, Max: 100 * time.Millisecond},
+		MaxAttempts: 3,
+		Budget:      backoff.NoBudget,
+		Trace:       m.Trace(),
+	}
+	// The budget's gauge (none here: NoBudget never runs out).
+	m.ObserveBudget(transport.RetryBudget())
 	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
 
