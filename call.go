@@ -37,7 +37,7 @@ type call struct {
 	bodyFailed bool
 
 	// marked reports that the engine passes the attempts a context derived
-	// from the request's (see Retrying). Contexts are never compared: a
+	// from the request's (see WithSingleAttempt). Contexts are never compared: a
 	// context's dynamic type may not be comparable.
 	marked bool
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // Reason says why a call gave up. The same values name give-ups in events
-// ([Details.Reason]), in the [Error] returned to the caller, in log lines
+// ([Details.Reason], [Event.Reason]), in the [Error] returned to the caller, in log lines
 // and in metric labels; the string form (max_tries, max_time, …) is the
 // label value.
 //

@@ -42,25 +42,19 @@ const Unlimited = -1
 //   - otherwise the call is retried, unless one of these holds, checked in
 //     this order, which ends it with the OnGiveUp handlers and an [*Error]
 //     with that [Reason]: GiveUp (ErrGiveUp), MaxAttempts (ErrMaxAttempts),
-//     MaxTime (ErrMaxTime), the strategy ran out (ErrExhausted), a
-//     server-given wait does not fit in the time left (ErrRetryAfter), the
-//     wait would end after the context's deadline (ErrDeadline), the
-//     context is done (ErrCanceled or ErrDeadline).
+//     MaxTime (ErrMaxTime), the strategy ran out (ErrExhausted), the wait
+//     would end after the context's deadline (ErrDeadline), the context is
+//     done (ErrCanceled or ErrDeadline).
 //
 // The wait before a retry is computed in a fixed order: the Wait strategy's
 // value, capped by the strategy itself (strategy.Capped or a Max field),
-// then Jitter, then, when the strategy reports a server-given wait (a
-// [strategy.Floorer], such as strategy.Runtime with AsFloor), raised to
-// that floor, then clamped to the time left under MaxTime. A jittered wait
-// below the floor (or one that does not fit in the time left) is replaced
-// by the floor lengthened by [FloorSpread]·|floor − Jitter(floor, u)| for a
-// random u, by at most FloorSpread·floor: with jitter.None the wait is the
-// floor exactly, with jitter.Full it is uniform in [floor,
-// floor·(1+FloorSpread)]. The spread never goes past MaxTime or the
-// context's deadline. The OnBackoff
-// handlers then run with that wait, and the call sleeps; cancelling the
-// context during the sleep ends the call at once with the context's cause
-// (ErrCanceled, OnGiveUp handlers run).
+// then Jitter, then clamped to the time left under MaxTime. (A [Transport]
+// adds its own steps to this order, in HTTP terms: a server-given wait,
+// such as Retry-After, as a floor before the clamp; whether the request may
+// be sent again; its retry budget. A Policy has no such floor.) The
+// OnBackoff handlers then run with that wait, and the call sleeps;
+// cancelling the context during the sleep ends the call at once with the
+// context's cause (ErrCanceled, OnGiveUp handlers run).
 //
 // Because elapsed time is measured after each attempt, the last wait is
 // clamped, and the time taken to release a value that is not returned (the
@@ -74,8 +68,8 @@ type Policy[T any] struct {
 	Name string
 
 	// RetryOn reports whether an error returned by an attempt is retried
-	// (Python's on_exception and its exception classes). [Is], [As] and
-	// [AnyOf] build the common cases. An error it rejects is returned to the
+	// (Python's on_exception and its exception classes). [ErrorIs], [ErrorAs]
+	// and [AnyOf] build the common cases. An error it rejects is returned to the
 	// caller at once, untouched, with no event (OnAttempt still runs).
 	//
 	// If RetryOn is nil, every error is retried, unless RetryIf is set: a
@@ -129,9 +123,10 @@ type Policy[T any] struct {
 	// result is used as MaxTime for that call (Python's callable max_time).
 	MaxTimeFunc func() time.Duration
 
-	// SingleAttemptBelow passes every attempt a context marked by [Retrying], so
-	// that a Transport inside the operation makes a single attempt and only
-	// this Policy retries. It costs one allocation per call.
+	// SingleAttemptBelow passes every attempt a context marked by
+	// [WithSingleAttempt], so that a Transport inside the operation makes a
+	// single attempt and only this Policy retries. It costs one allocation
+	// per call.
 	SingleAttemptBelow bool
 
 	// NoErrorOnGiveUp makes a call that gives up return a nil error (Python's
@@ -140,7 +135,7 @@ type Policy[T any] struct {
 	// (ErrCanceled, ErrDeadline) still returns its error: the caller's
 	// context decided, not the Policy. So does a call whose finite strategy
 	// ran out (ErrExhausted), as in Python, which raises on exhaustion
-	// whatever raise_on_giveup says. A Transport refuses NoErrorOnGiveUp.
+	// whatever raise_on_giveup says.
 	NoErrorOnGiveUp bool
 
 	// OnSuccess, OnBackoff and OnGiveUp are the event handlers, called in
@@ -164,7 +159,7 @@ type Policy[T any] struct {
 
 	// Logger, if set, receives a line for every backoff and every give-up,
 	// in Python's form ("Backing off NAME(...) for 1.2s (ERROR)", "Giving up
-	// NAME(...) after 3 tries (ERROR)") with the details as attributes. Nil
+	// NAME(...) after 3 attempts (ERROR)") with the details as attributes. Nil
 	// logs nothing. Arguments of the operation are never logged, and every
 	// URL in the text of an error or a value logged is cut down to
 	// scheme://host, so that no user info, path or query reaches the log.

@@ -8,10 +8,12 @@ import (
 )
 
 // Validate reports whether the Transport's configuration is valid: its
-// Base (not a nil pointer), its Policy (whose RetryOn and RetryIf must be
-// nil and NoErrorOnGiveUp false), its Budget, RetryAfterSpread, which must
-// not be NaN or +Inf, and AttemptHeader, which must be a valid header name
-// and not a reserved one.
+// Base (not a nil value of a concrete type), its Wait strategy, its
+// RetryAfterStatuses (HTTP statuses, 100 to 599), BackoffLevel and
+// GiveUpLevel (not nil values of a concrete type), its Budget,
+// RetryAfterSpread, which must not be NaN or +Inf, and AttemptHeader,
+// which must be a valid header name and not a reserved one, each as a
+// [*ConfigError].
 // A Transport that is not valid fails every request with this error,
 // without sending it.
 func (t *Transport) Validate() error {
