@@ -9,9 +9,9 @@ import (
 )
 
 // Reason says why a call gave up. The same values name give-ups in events
-// ([Details.Reason], [Event.Reason]), in the [Error] returned to the caller, in log lines
-// and in metric labels; the string form (max_tries, max_time, …) is the
-// label value.
+// ([Details.Reason], [Event.Reason]), in the [Error] returned to the
+// caller, in log lines and in metric labels; the string form (max_tries,
+// max_time, …) is the label value.
 //
 // Every Reason is an error, so errors.Is(err, backoff.ErrMaxAttempts) tells a
 // caller why a call ended.
