@@ -194,6 +194,119 @@ func ExampleInstrumentPolicy() {
 	// backoff_operation_retries_total{operation="load_profile",reason="error"} 2
 }
 
+// getOnce sends one GET through a Transport with the Trace of m, to a base
+// that fails failures times first.
+func getOnce(m *metrics.Metrics, failures int) {
+	tr := &backoff.Transport{Base: &flakyBase{failures: failures}, Wait: strategy.Immediate, Trace: m.Trace()}
+	req, _ := http.NewRequest("GET", "http://api.example.com/v1/items", nil)
+	if resp, err := tr.RoundTrip(req); err == nil {
+		resp.Body.Close()
+	}
+}
+
+// printLines prints the sample lines of the metrics named that contain
+// part.
+func printLines(c prometheus.Collector, part string, names ...string) {
+	text, err := testutil.CollectAndFormat(c, expfmt.TypeTextPlain, names...)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for line := range bytes.Lines(text) {
+		if !bytes.HasPrefix(line, []byte("#")) && bytes.Contains(line, []byte(part)) {
+			fmt.Print(string(line))
+		}
+	}
+}
+
+// WithNamespace replaces the first component of every name, "backoff".
+func ExampleWithNamespace() {
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.WithNamespace("shop"))
+	if err != nil {
+		panic(err)
+	}
+	getOnce(m, 0)
+	printSeries(m, "shop_http_attempts_total")
+	// Output:
+	// shop_http_attempts_total{code="200",method="GET"} 1
+}
+
+// WithSubsystem adds a component after the namespace.
+func ExampleWithSubsystem() {
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.WithSubsystem("search"))
+	if err != nil {
+		panic(err)
+	}
+	getOnce(m, 0)
+	printSeries(m, "backoff_search_http_attempts_total")
+	// Output:
+	// backoff_search_http_attempts_total{code="200",method="GET"} 1
+}
+
+// WithConstLabels tells the clients that share a registry apart.
+func ExampleWithConstLabels() {
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.WithConstLabels(prometheus.Labels{"service": "payments"}))
+	if err != nil {
+		panic(err)
+	}
+	getOnce(m, 1)
+	printSeries(m, "backoff_http_attempts_total")
+	// Output:
+	// backoff_http_attempts_total{code="200",method="GET",service="payments"} 1
+	// backoff_http_attempts_total{code="503",method="GET",service="payments"} 1
+}
+
+// WithWaitBuckets sets the buckets of the waits (and of Retry-After
+// values), in seconds.
+func ExampleWithWaitBuckets() {
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.WithWaitBuckets(0.1, 1))
+	if err != nil {
+		panic(err)
+	}
+	getOnce(m, 2) // two immediate retries
+	printSeries(m, "backoff_http_wait_seconds")
+	// Output:
+	// backoff_http_wait_seconds_bucket{method="GET",le="0.1"} 2
+	// backoff_http_wait_seconds_bucket{method="GET",le="1"} 2
+	// backoff_http_wait_seconds_bucket{method="GET",le="+Inf"} 2
+	// backoff_http_wait_seconds_sum{method="GET"} 0
+	// backoff_http_wait_seconds_count{method="GET"} 2
+}
+
+// WithDurationBuckets sets the buckets of the whole-call durations, in
+// seconds.
+func ExampleWithDurationBuckets() {
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.WithDurationBuckets(1, 10))
+	if err != nil {
+		panic(err)
+	}
+	getOnce(m, 0)
+	printLines(m, "_bucket", "backoff_http_request_duration_seconds")
+	// Output:
+	// backoff_http_request_duration_seconds_bucket{method="GET",le="1"} 1
+	// backoff_http_request_duration_seconds_bucket{method="GET",le="10"} 1
+	// backoff_http_request_duration_seconds_bucket{method="GET",le="+Inf"} 1
+}
+
+// WithAttemptsBuckets sets the buckets of the attempts per call: here, the
+// calls that needed no retry, one, or more.
+func ExampleWithAttemptsBuckets() {
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.WithAttemptsBuckets(1, 2))
+	if err != nil {
+		panic(err)
+	}
+	getOnce(m, 0)
+	getOnce(m, 1)
+	getOnce(m, 2)
+	printSeries(m, "backoff_http_request_attempts")
+	// Output:
+	// backoff_http_request_attempts_bucket{method="GET",le="1"} 1
+	// backoff_http_request_attempts_bucket{method="GET",le="2"} 2
+	// backoff_http_request_attempts_bucket{method="GET",le="+Inf"} 3
+	// backoff_http_request_attempts_sum{method="GET"} 6
+	// backoff_http_request_attempts_count{method="GET"} 3
+}
+
 // With WithHosts, the HTTP metrics tell the hosts of an allow-list apart;
 // every other host is "other".
 func ExampleWithHosts() {
