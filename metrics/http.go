@@ -71,64 +71,6 @@ func (m *Metrics) httpSeries(method, host string) *httpSeries {
 	return p.Load()
 }
 
-func (s *httpSeries) attempt(v *httpVecs, code int, err error) prometheus.Counter {
-	i := codeSlot(code, err)
-	if c, ok := s.attempts[i].load(); ok {
-		return c
-	}
-	return resolve(&s.attempts[i], v.attempts.WithLabelValues, s.lvs, codeLabel(i))
-}
-
-func (s *httpSeries) retry(v *httpVecs, reason int) prometheus.Counter {
-	if c, ok := s.retries[reason].load(); ok {
-		return c
-	}
-	return resolve(&s.retries[reason], v.retries.WithLabelValues, s.lvs, retryReasons[reason])
-}
-
-func (s *httpSeries) giveUp(v *httpVecs, r backoff.Reason) prometheus.Counter {
-	i := reasonIndex(r)
-	if c, ok := s.giveUps[i].load(); ok {
-		return c
-	}
-	return resolve(&s.giveUps[i], v.giveUps.WithLabelValues, s.lvs, reasonLabel(i))
-}
-
-func (s *httpSeries) retryAfterSeen(v *httpVecs, outcome int) prometheus.Observer {
-	if o, ok := s.retryAfter[outcome].load(); ok {
-		return o
-	}
-	return resolve(&s.retryAfter[outcome], v.retryAfter.WithLabelValues, s.lvs, outcomes[outcome])
-}
-
-func (s *httpSeries) waitObserver(v *httpVecs) prometheus.Observer {
-	if o, ok := s.wait.load(); ok {
-		return o
-	}
-	return resolve(&s.wait, v.wait.WithLabelValues, s.lvs)
-}
-
-func (s *httpSeries) durationObserver(v *httpVecs) prometheus.Observer {
-	if o, ok := s.duration.load(); ok {
-		return o
-	}
-	return resolve(&s.duration, v.duration.WithLabelValues, s.lvs)
-}
-
-func (s *httpSeries) triesObserver(v *httpVecs) prometheus.Observer {
-	if o, ok := s.tries.load(); ok {
-		return o
-	}
-	return resolve(&s.tries, v.tries.WithLabelValues, s.lvs)
-}
-
-func (s *httpSeries) waits(v *httpVecs) prometheus.Gauge {
-	if g, ok := s.inFlight.load(); ok {
-		return g
-	}
-	return resolve(&s.inFlight, v.inFlight.WithLabelValues, s.lvs)
-}
-
 // InstrumentTransport makes t report to m: it appends m's handlers to
 // t.Policy's OnAttempt, OnBackoff and OnGiveUp, after the handlers already
 // there, which keep running first and in the same order. The slices are
@@ -159,9 +101,10 @@ type httpDetails = backoff.Details[*http.Response]
 func (m *Metrics) httpAttempt(d httpDetails) {
 	v := &m.http
 	s := m.httpSeries(d.Method, d.Host)
-	s.attempt(v, d.StatusCode, d.Err).Inc()
+	i := codeSlot(d.StatusCode, d.Err)
+	s.attempts[i].get(v.attempts.WithLabelValues, s.lvs, codeLabel, i).Inc()
 	if d.Tries > 1 || d.Final && endedByContext(d.Reason) {
-		settleWait(s.waits(v), d.Tries, d.Final, d.Reason)
+		settleWait(s.inFlight.get(v.inFlight.WithLabelValues, s.lvs, nil, 0), d.Tries, d.Final, d.Reason)
 	}
 	if d.RetryAfter > 0 {
 		outcome := raHonored
@@ -171,11 +114,11 @@ func (m *Metrics) httpAttempt(d httpDetails) {
 		case d.Final:
 			outcome = raUnused
 		}
-		s.retryAfterSeen(v, outcome).Observe(d.RetryAfter.Seconds())
+		s.retryAfter[outcome].get(v.retryAfter.WithLabelValues, s.lvs, outcomeLabel, outcome).Observe(d.RetryAfter.Seconds())
 	}
 	if d.Final && d.Reason == "" { // success, or an error not retried
-		s.durationObserver(v).Observe(d.Elapsed.Seconds())
-		s.triesObserver(v).Observe(float64(d.Tries))
+		s.duration.get(v.duration.WithLabelValues, s.lvs, nil, 0).Observe(d.Elapsed.Seconds())
+		s.tries.get(v.tries.WithLabelValues, s.lvs, nil, 0).Observe(float64(d.Tries))
 	}
 }
 
@@ -190,21 +133,22 @@ func (m *Metrics) httpBackoff(d httpDetails) {
 	case d.Err != nil:
 		reason = retryTransport
 	}
-	s.retry(v, reason).Inc()
-	s.waitObserver(v).Observe(d.Wait.Seconds())
-	s.waits(v).Inc()
+	s.retries[reason].get(v.retries.WithLabelValues, s.lvs, retryReasonLabel, reason).Inc()
+	s.wait.get(v.wait.WithLabelValues, s.lvs, nil, 0).Observe(d.Wait.Seconds())
+	s.inFlight.get(v.inFlight.WithLabelValues, s.lvs, nil, 0).Inc()
 }
 
 // httpGiveUp is the OnGiveUp handler: the request ends.
 func (m *Metrics) httpGiveUp(d httpDetails) {
 	v := &m.http
 	s := m.httpSeries(d.Method, d.Host)
-	s.giveUp(v, d.Reason).Inc()
+	i := reasonIndex(d.Reason)
+	s.giveUps[i].get(v.giveUps.WithLabelValues, s.lvs, reasonLabel, i).Inc()
 	if endedByContext(d.Reason) {
-		s.waits(v).Dec()
+		s.inFlight.get(v.inFlight.WithLabelValues, s.lvs, nil, 0).Dec()
 	}
-	s.durationObserver(v).Observe(d.Elapsed.Seconds())
-	s.triesObserver(v).Observe(float64(d.Tries))
+	s.duration.get(v.duration.WithLabelValues, s.lvs, nil, 0).Observe(d.Elapsed.Seconds())
+	s.tries.get(v.tries.WithLabelValues, s.lvs, nil, 0).Observe(float64(d.Tries))
 }
 
 // settleWait updates the gauge of waits in flight on an attempt event that

@@ -165,29 +165,30 @@ type slot[M any] struct {
 	p atomic.Pointer[M]
 }
 
-// load returns the child, or false if it is not resolved yet.
-func (s *slot[M]) load() (M, bool) {
+// get returns the child held in s, resolving it on first use as the child
+// of with for the label values base followed by label(i), or by nothing
+// when label is nil. The label is made only then: a resolved child costs
+// one atomic load and no allocation.
+func (s *slot[M]) get(with func(...string) M, base []string, label func(int) string, i int) M {
 	if p := s.p.Load(); p != nil {
-		return *p, true
+		return *p
 	}
-	var zero M
-	return zero, false
+	return s.resolve(with, base, label, i)
 }
 
-// store keeps m unless another goroutine resolved the child first, and
-// returns the child kept. (Both are the same child of the same vector.)
-func (s *slot[M]) store(m M) M {
+// resolve is the slow path of get. When another goroutine resolved the
+// child first, it returns that one (both are the same child of the same
+// vector).
+func (s *slot[M]) resolve(with func(...string) M, base []string, label func(int) string, i int) M {
+	lvs := base
+	if label != nil {
+		lvs = append(base[:len(base):len(base)], label(i))
+	}
+	m := with(lvs...)
 	if !s.p.CompareAndSwap(nil, &m) {
 		return *s.p.Load()
 	}
 	return m
-}
-
-// resolve resolves the child of s: the child of with for the label values
-// base followed by extra.
-func resolve[M any](s *slot[M], with func(...string) M, base []string, extra ...string) M {
-	lvs := append(base[:len(base):len(base)], extra...)
-	return s.store(with(lvs...))
 }
 
 // withHandler returns a copy of hs with h appended: the caller's slice is

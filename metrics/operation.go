@@ -63,6 +63,8 @@ const (
 
 var opRetryReasons = [numOpRetryKinds]string{"error", "value"}
 
+func opRetryReasonLabel(i int) string { return opRetryReasons[i] }
+
 // opSeries holds the children of one operation, each resolved on first use.
 type opSeries struct {
 	lvs      []string // the operation
@@ -96,56 +98,6 @@ func (m *Metrics) opSeries(name string) *opSeries {
 	s := &opSeries{lvs: []string{label}}
 	m.ops[strings.Clone(name)] = s
 	return s
-}
-
-func (s *opSeries) attempt(v *opVecs, result int) prometheus.Counter {
-	if c, ok := s.attempts[result].load(); ok {
-		return c
-	}
-	return resolve(&s.attempts[result], v.attempts.WithLabelValues, s.lvs, resultLabel(result))
-}
-
-func (s *opSeries) retry(v *opVecs, reason int) prometheus.Counter {
-	if c, ok := s.retries[reason].load(); ok {
-		return c
-	}
-	return resolve(&s.retries[reason], v.retries.WithLabelValues, s.lvs, opRetryReasons[reason])
-}
-
-func (s *opSeries) giveUp(v *opVecs, r backoff.Reason) prometheus.Counter {
-	i := reasonIndex(r)
-	if c, ok := s.giveUps[i].load(); ok {
-		return c
-	}
-	return resolve(&s.giveUps[i], v.giveUps.WithLabelValues, s.lvs, reasonLabel(i))
-}
-
-func (s *opSeries) waitObserver(v *opVecs) prometheus.Observer {
-	if o, ok := s.wait.load(); ok {
-		return o
-	}
-	return resolve(&s.wait, v.wait.WithLabelValues, s.lvs)
-}
-
-func (s *opSeries) durationObserver(v *opVecs) prometheus.Observer {
-	if o, ok := s.duration.load(); ok {
-		return o
-	}
-	return resolve(&s.duration, v.duration.WithLabelValues, s.lvs)
-}
-
-func (s *opSeries) triesObserver(v *opVecs) prometheus.Observer {
-	if o, ok := s.tries.load(); ok {
-		return o
-	}
-	return resolve(&s.tries, v.tries.WithLabelValues, s.lvs)
-}
-
-func (s *opSeries) waits(v *opVecs) prometheus.Gauge {
-	if g, ok := s.inFlight.load(); ok {
-		return g
-	}
-	return resolve(&s.inFlight, v.inFlight.WithLabelValues, s.lvs)
 }
 
 // InstrumentPolicy makes p report to m under the operation metrics, with
@@ -216,13 +168,13 @@ func (h *opHooks) attempt(name string, tries int, elapsed time.Duration, err err
 	case !final || reason != "":
 		result = resultRejected
 	}
-	s.attempt(v, result).Inc()
+	s.attempts[result].get(v.attempts.WithLabelValues, s.lvs, resultLabel, result).Inc()
 	if tries > 1 || final && endedByContext(reason) {
-		settleWait(s.waits(v), tries, final, reason)
+		settleWait(s.inFlight.get(v.inFlight.WithLabelValues, s.lvs, nil, 0), tries, final, reason)
 	}
 	if final && reason == "" { // success, or an error not retried
-		s.durationObserver(v).Observe(elapsed.Seconds())
-		s.triesObserver(v).Observe(float64(tries))
+		s.duration.get(v.duration.WithLabelValues, s.lvs, nil, 0).Observe(elapsed.Seconds())
+		s.tries.get(v.tries.WithLabelValues, s.lvs, nil, 0).Observe(float64(tries))
 	}
 }
 
@@ -233,18 +185,19 @@ func (h *opHooks) backoff(name string, wait time.Duration, err error) {
 	if err != nil {
 		reason = retryError
 	}
-	s.retry(v, reason).Inc()
-	s.waitObserver(v).Observe(wait.Seconds())
-	s.waits(v).Inc()
+	s.retries[reason].get(v.retries.WithLabelValues, s.lvs, opRetryReasonLabel, reason).Inc()
+	s.wait.get(v.wait.WithLabelValues, s.lvs, nil, 0).Observe(wait.Seconds())
+	s.inFlight.get(v.inFlight.WithLabelValues, s.lvs, nil, 0).Inc()
 }
 
 func (h *opHooks) giveUp(name string, tries int, elapsed time.Duration, reason backoff.Reason) {
 	v := &h.m.op
 	s := h.series(name)
-	s.giveUp(v, reason).Inc()
+	i := reasonIndex(reason)
+	s.giveUps[i].get(v.giveUps.WithLabelValues, s.lvs, reasonLabel, i).Inc()
 	if endedByContext(reason) {
-		s.waits(v).Dec()
+		s.inFlight.get(v.inFlight.WithLabelValues, s.lvs, nil, 0).Dec()
 	}
-	s.durationObserver(v).Observe(elapsed.Seconds())
-	s.triesObserver(v).Observe(float64(tries))
+	s.duration.get(v.duration.WithLabelValues, s.lvs, nil, 0).Observe(elapsed.Seconds())
+	s.tries.get(v.tries.WithLabelValues, s.lvs, nil, 0).Observe(float64(tries))
 }
