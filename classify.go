@@ -1,15 +1,10 @@
 package backoff
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"io"
-	"net"
 	"net/http"
-	"reflect"
-	"syscall"
+
+	"github.com/f99b3bbb/backoff/internal/errclass"
 )
 
 // Attempt is what a classifier knows about one attempt of a request.
@@ -93,132 +88,22 @@ func retryableStatus(code int) bool {
 // transientError reports whether err is a transport error of a type that
 // says the failure is transient.
 func transientError(err error) bool {
-	switch {
-	case tlsError(err):
-		return false
-	case errors.Is(err, errAttemptTimeout):
-		// An attempt timeout, whoever's timer fired: net/http can report
+	if errors.Is(err, errAttemptTimeout) {
+		// An attempt timeout, whoever's timer fired (net/http can report
 		// one attempt's cancel cause on another request that shared its
-		// connection.
-		return true
-	case errors.Is(err, context.Canceled):
-		// Not the caller's context (DefaultClassify checked it), nor an
-		// attempt timeout: a cancellation inside the base transport.
-		return false
+		// connection), unless TLS failed.
+		return !errclass.IsTLS(err)
 	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return !dnsErr.IsNotFound
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var opErr *net.OpError
-	if errors.As(err, &opErr) {
-		return true // dial, read or write on the connection
-	}
-	var netErr net.Error
-	if errors.As(err, &netErr) && netErr.Timeout() {
-		return true
-	}
-	if code, ok := http2StreamErrorCode(err); ok {
-		return code == http2RefusedStream
-	}
-	return isHTTP2GoAway(err)
-}
-
-// tlsError reports whether err is a certificate or TLS handshake error.
-func tlsError(err error) bool {
-	var (
-		verifyErr   *tls.CertificateVerificationError
-		unknownAuth x509.UnknownAuthorityError
-		hostErr     x509.HostnameError
-		invalidErr  x509.CertificateInvalidError
-		recordErr   tls.RecordHeaderError
-		alertErr    tls.AlertError
-	)
-	return errors.As(err, &verifyErr) || errors.As(err, &unknownAuth) ||
-		errors.As(err, &hostErr) || errors.As(err, &invalidErr) ||
-		errors.As(err, &recordErr) || errors.As(err, &alertErr)
+	// Not the caller's context (DefaultClassify checked it), nor an
+	// attempt timeout: context.Canceled is a cancellation inside the base
+	// transport, not transient.
+	return errclass.Transient(err)
 }
 
 // neverSent reports whether err proves that the request never reached the
 // server, so that sending it again cannot repeat its effect whatever its
-// method: the connection could not be made, or an HTTP/2 server refused the
-// stream before processing it.
-func neverSent(err error) bool {
-	if err == nil {
-		return false
-	}
-	var opErr *net.OpError
-	if errors.As(err, &opErr) && opErr.Op == "dial" {
-		return true
-	}
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return true
-	}
-	code, ok := http2StreamErrorCode(err)
-	return ok && code == http2RefusedStream
-}
-
-const http2RefusedStream = 0x7
-
-// http2StreamErrorCode returns the error code of an HTTP/2 stream error,
-// from the Go standard library's bundled HTTP/2 transport or from
-// golang.org/x/net/http2. Their types are not importable here (the
-// bundled one is unexported), so they are recognised by their type's
-// package and name and read through reflection: by type, not by message.
-func http2StreamErrorCode(err error) (uint64, bool) {
-	for err != nil {
-		if code, ok := streamErrorCode(err); ok {
-			return code, true
-		}
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok {
-			return 0, false
-		}
-		err = u.Unwrap()
-	}
-	return 0, false
-}
-
-func streamErrorCode(err error) (uint64, bool) {
-	v := reflect.ValueOf(err)
-	t := v.Type()
-	if !(t.PkgPath() == "net/http" && t.Name() == "http2StreamError") &&
-		!(t.PkgPath() == "golang.org/x/net/http2" && t.Name() == "StreamError") {
-		return 0, false
-	}
-	if t.Kind() != reflect.Struct {
-		return 0, false
-	}
-	f := v.FieldByName("Code")
-	if !f.IsValid() || f.Kind() != reflect.Uint32 {
-		return 0, false
-	}
-	return f.Uint(), true
-}
-
-// isHTTP2GoAway reports whether err is the error of a connection that an
-// HTTP/2 server closed after a GOAWAY frame.
-func isHTTP2GoAway(err error) bool {
-	for err != nil {
-		t := reflect.TypeOf(err)
-		if (t.PkgPath() == "net/http" && t.Name() == "http2GoAwayError") ||
-			(t.PkgPath() == "golang.org/x/net/http2" && t.Name() == "GoAwayError") {
-			return true
-		}
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		err = u.Unwrap()
-	}
-	return false
-}
+// method.
+func neverSent(err error) bool { return errclass.NeverSent(err) }
 
 // DefaultIdempotent reports whether a request may be sent again after a
 // failure that may have reached the server: its method is idempotent (GET,

@@ -17,12 +17,10 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 
 	"github.com/f99b3bbb/backoff"
 	"github.com/f99b3bbb/backoff/jitter"
-	"github.com/f99b3bbb/backoff/metrics"
 	"github.com/f99b3bbb/backoff/strategy"
 )
 
@@ -211,23 +209,6 @@ func TestTransportPanic(t *testing.T) {
 		{name: "Base/retry", setup: func(r *panicRig) {
 			r.base.panicAt = 2
 		}},
-		{
-			name: "metrics",
-			setup: func(r *panicRig) {
-				m, err := metrics.New(prometheus.NewRegistry())
-				if err != nil {
-					panic(err)
-				}
-				// A collector of the user's that panics, called among
-				// the metrics' hooks.
-				c := prometheus.NewCounter(prometheus.CounterOpts{Name: "panic_test_total", Help: "x"})
-				r.tr.Trace = backoff.JoinTraces(m.Trace(), &backoff.Trace{OnBackoff: func(backoff.Event) { c.Add(-1) }})
-			},
-			want: func(v any) bool {
-				err, ok := v.(error)
-				return ok && err.Error() == "counter cannot decrease in value"
-			},
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,18 +1,11 @@
 package metrics
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
-	"io"
-	"net"
-	"os"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/f99b3bbb/backoff"
+	"github.com/f99b3bbb/backoff/internal/errclass"
 )
 
 // other is the label value of everything outside a fixed set: a method
@@ -66,80 +59,21 @@ func methodLabel(i int) string {
 	return other
 }
 
-// The error classes of an attempt that failed without a response, as
-// indices of classes.
-const (
-	classTimeout = iota
-	classConnection
-	classTLS
-	classCanceled
-	classOther
-)
-
-// classes are the label values of the error classes.
-var classes = [...]string{
-	classTimeout:    "timeout",
-	classConnection: "connection",
-	classTLS:        "tls",
-	classCanceled:   "canceled",
-	classOther:      "other",
+// classes are the label values of the error classes of an attempt that
+// failed without a response, indexed by class.
+var classes = [errclass.NumClasses]string{
+	errclass.Timeout:    "timeout",
+	errclass.Connection: "connection",
+	errclass.TLS:        "tls",
+	errclass.Canceled:   "canceled",
+	errclass.Other:      "other",
 }
 
 // classIndex returns the index in classes of the class of err, which must
-// not be nil. The class is decided by the error's type and by the sentinel
-// errors it wraps, never by its message:
-//
-//   - timeout: a net.Error (or any error with a Timeout method) that
-//     reports a timeout, context.DeadlineExceeded, os.ErrDeadlineExceeded;
-//   - canceled: context.Canceled;
-//   - tls: a certificate or TLS handshake error;
-//   - connection: a failure to resolve, dial, read or write (*net.OpError,
-//     *net.DNSError, ECONNREFUSED, ECONNRESET, ECONNABORTED, EPIPE,
-//     net.ErrClosed) or a connection closed early (io.EOF,
-//     io.ErrUnexpectedEOF);
-//   - other: anything else.
-func classIndex(err error) int {
-	var timeout interface{ Timeout() bool }
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
-		errors.As(err, &timeout) && timeout.Timeout():
-		return classTimeout
-	case errors.Is(err, context.Canceled):
-		return classCanceled
-	case isTLSError(err):
-		return classTLS
-	case isConnectionError(err):
-		return classConnection
-	}
-	return classOther
-}
-
-func isTLSError(err error) bool {
-	var (
-		verify   *tls.CertificateVerificationError
-		record   tls.RecordHeaderError
-		alert    tls.AlertError
-		ech      *tls.ECHRejectionError
-		authErr  x509.UnknownAuthorityError
-		hostErr  x509.HostnameError
-		certErr  x509.CertificateInvalidError
-		constErr x509.ConstraintViolationError
-	)
-	return errors.As(err, &verify) || errors.As(err, &record) || errors.As(err, &alert) ||
-		errors.As(err, &ech) || errors.As(err, &authErr) || errors.As(err, &hostErr) ||
-		errors.As(err, &certErr) || errors.As(err, &constErr)
-}
-
-func isConnectionError(err error) bool {
-	var (
-		opErr  *net.OpError
-		dnsErr *net.DNSError
-	)
-	return errors.As(err, &opErr) || errors.As(err, &dnsErr) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
-}
+// not be nil: the class the Transport's own classification gives it (see
+// errclass.Of), decided by the error's type and by the sentinel errors it
+// wraps, never by its message.
+func classIndex(err error) int { return int(errclass.Of(err)) }
 
 // Status codes 100 to 599 keep their own label value; the attempt slots of
 // a series hold them first, then the error classes, then "other".
@@ -215,6 +149,8 @@ const (
 
 var retryReasons = [numRetryReasons]string{"status", "transport_error", "retry_after"}
 
+func retryReasonLabel(i int) string { return retryReasons[i] }
+
 // The outcomes of a Retry-After value.
 const (
 	raHonored   = 0 // a retry follows, no earlier than asked
@@ -224,6 +160,8 @@ const (
 )
 
 var outcomes = [numOutcomes]string{"honored", "refused", "unused"}
+
+func outcomeLabel(i int) string { return outcomes[i] }
 
 // hostSet is the allow-list of hosts of WithHosts.
 type hostSet struct {

@@ -66,6 +66,11 @@ func TestErrorClass(t *testing.T) {
 		{x509.HostnameError{Host: "x"}, "tls"},
 		{tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, "tls"},
 		{tls.AlertError(40), "tls"},
+		// Labelled "other" until the metrics and the Transport shared one
+		// set of TLS and certificate errors.
+		{x509.SystemRootsError{}, "tls"},
+		{x509.InsecureAlgorithmError(x509.SHA1WithRSA), "tls"},
+		{x509.UnhandledCriticalExtension{}, "tls"},
 		{dial(os.NewSyscallError("connect", syscall.ECONNREFUSED)), "connection"},
 		{syscall.ECONNRESET, "connection"},
 		{fmt.Errorf("write: %w", syscall.EPIPE), "connection"},
