@@ -68,7 +68,7 @@ func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 	parent := ctx
 	var cancel context.CancelCauseFunc
 	var timer *time.Timer
-	if d := c.t.AttemptTimeout; d > 0 {
+	if d := c.t.cfg.AttemptTimeout; d > 0 {
 		ctx, cancel = context.WithCancelCause(ctx)
 		timer = time.AfterFunc(d, func() { cancel(errAttemptTimeout) })
 		c.cancel, c.timer = cancel, timer
@@ -176,7 +176,7 @@ func (c *call) request(ctx context.Context, derived bool) (*http.Request, error)
 		body = io.NopCloser(bytes.NewReader(c.body.bytes()))
 		getBody = c.body.getBody
 	}
-	header := c.t.AttemptHeader
+	header := c.t.cfg.AttemptHeader
 	if body == nil && header == "" && !derived {
 		return req, nil
 	}
@@ -203,7 +203,7 @@ func (c *call) decide(_ *Policy[*http.Response], resp *http.Response, err error)
 		// again would need it to work. Not for Classify to decide.
 		return fail
 	}
-	classify := c.t.Classify
+	classify := c.t.cfg.Classify
 	if classify == nil {
 		classify = DefaultClassify
 	}
@@ -233,7 +233,7 @@ func (c *call) observe(ev event, d Details[*http.Response]) {
 	case evGiveUp:
 		h = t.trace.OnGiveUp
 	}
-	logged := t.Logger != nil && (ev == evBackoff || ev == evGiveUp)
+	logged := t.cfg.Logger != nil && (ev == evBackoff || ev == evGiveUp)
 	if h == nil && !logged {
 		return
 	}
@@ -320,7 +320,7 @@ func (c *call) discard(ctx context.Context, resp *http.Response, start, maxTime 
 	body := resp.Body
 	limit := c.t.drainLimit()
 	d := DrainTimeout
-	if a := c.t.AttemptTimeout; a > 0 && a < d {
+	if a := c.t.cfg.AttemptTimeout; a > 0 && a < d {
 		d = a
 	}
 	if maxTime > 0 {
@@ -366,8 +366,8 @@ func (c *call) replayable(err error) bool {
 	case 2:
 		return true
 	}
-	if c.t.Idempotent != nil {
-		return c.t.Idempotent(req)
+	if c.t.cfg.Idempotent != nil {
+		return c.t.cfg.Idempotent(req)
 	}
 	return DefaultIdempotent(req)
 }

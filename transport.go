@@ -308,6 +308,7 @@ type Transport struct {
 	trace     Trace                  // Trace, as it was at first use
 	watch     bool                   // trace or logger need the events of a first-try success
 	statuses  []int                  // RetryAfterStatuses, resolved
+	cfg       *Transport             // the exported fields, as they were at first use
 	err       error
 }
 
@@ -316,6 +317,7 @@ func (t *Transport) init() {
 		if t.err = t.Validate(); t.err != nil {
 			return
 		}
+		t.cfg = t.snapshot()
 		t.base = t.Base
 		if t.base == nil {
 			t.base = cleanhttp.DefaultPooledTransport()
@@ -350,7 +352,7 @@ func (t *Transport) init() {
 // honoursRetryAfter reports whether the Transport honours the Retry-After
 // of a response with this status.
 func (t *Transport) honoursRetryAfter(code int) bool {
-	return t.MaxRetryAfter >= 0 && slices.Contains(t.statuses, code)
+	return t.cfg.MaxRetryAfter >= 0 && slices.Contains(t.statuses, code)
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -433,32 +435,60 @@ func closeBody(req *http.Request) {
 }
 
 func (t *Transport) bufferLimit() int64 {
-	if t.BufferLimit == 0 {
+	if t.cfg.BufferLimit == 0 {
 		return DefaultBufferLimit
 	}
-	return t.BufferLimit
+	return t.cfg.BufferLimit
 }
 
 func (t *Transport) drainLimit() int64 {
-	if t.DrainLimit == 0 {
+	if t.cfg.DrainLimit == 0 {
 		return DefaultDrainLimit
 	}
-	return t.DrainLimit
+	return t.cfg.DrainLimit
 }
 
 func (t *Transport) retryAfterSpread() float64 {
 	switch {
-	case t.RetryAfterSpread == 0:
+	case t.cfg.RetryAfterSpread == 0:
 		return DefaultRetryAfterSpread
-	case t.RetryAfterSpread < 0:
+	case t.cfg.RetryAfterSpread < 0:
 		return 0
 	}
-	return t.RetryAfterSpread
+	return t.cfg.RetryAfterSpread
 }
 
 func (t *Transport) maxRetryAfter() time.Duration {
-	if t.MaxRetryAfter == 0 {
+	if t.cfg.MaxRetryAfter == 0 {
 		return DefaultMaxRetryAfter
 	}
-	return t.MaxRetryAfter
+	return t.cfg.MaxRetryAfter
+}
+
+// snapshot returns a copy of t's configuration, the exported fields, which
+// the Transport reads from after its first use: a later change of a field
+// is not seen, nor raced with.
+func (t *Transport) snapshot() *Transport {
+	return &Transport{
+		Base:               t.Base,
+		MaxAttempts:        t.MaxAttempts,
+		MaxTime:            t.MaxTime,
+		Wait:               t.Wait,
+		Jitter:             t.Jitter,
+		AttemptTimeout:     t.AttemptTimeout,
+		Classify:           t.Classify,
+		Idempotent:         t.Idempotent,
+		RetryAfterStatuses: slices.Clone(t.RetryAfterStatuses),
+		MaxRetryAfter:      t.MaxRetryAfter,
+		RetryAfterSpread:   t.RetryAfterSpread,
+		BufferLimit:        t.BufferLimit,
+		DrainLimit:         t.DrainLimit,
+		Budget:             t.Budget,
+		AttemptHeader:      t.AttemptHeader,
+		SingleAttemptBelow: t.SingleAttemptBelow,
+		Trace:              t.Trace,
+		Logger:             t.Logger,
+		BackoffLevel:       t.BackoffLevel,
+		GiveUpLevel:        t.GiveUpLevel,
+	}
 }

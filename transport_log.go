@@ -10,10 +10,10 @@ import (
 // logEvent writes the log line of a backoff or give-up event, if the
 // Transport has a Logger.
 func (t *Transport) logEvent(ctx context.Context, e *Event) {
-	if t.Logger == nil {
+	if t.cfg.Logger == nil {
 		return
 	}
-	level := levelOf(t.BackoffLevel, slog.LevelInfo)
+	level := levelOf(t.cfg.BackoffLevel, slog.LevelInfo)
 	var msg string
 	switch {
 	case e.Reason == "":
@@ -24,14 +24,14 @@ func (t *Transport) logEvent(ctx context.Context, e *Event) {
 	case e.Reason == ErrCanceled:
 		msg = "Giving up " + target(e.Request) + " after " + attemptsText(e.Attempt)
 	default:
-		level = levelOf(t.GiveUpLevel, slog.LevelError)
+		level = levelOf(t.cfg.GiveUpLevel, slog.LevelError)
 		msg = "Giving up " + target(e.Request) + " after " + attemptsText(e.Attempt)
 	}
-	if !t.Logger.Enabled(ctx, level) {
+	if !t.cfg.Logger.Enabled(ctx, level) {
 		return
 	}
 	msg += " (" + outcomeText(e) + ")"
-	t.Logger.LogAttrs(ctx, level, msg, eventAttrs(e)...)
+	t.cfg.Logger.LogAttrs(ctx, level, msg, eventAttrs(e)...)
 }
 
 // target names a request in a log line: its method and scheme://host,
