@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
+	"time"
 )
 
 // Validate reports whether the Transport's configuration is valid: its
@@ -78,4 +80,63 @@ func validHeaderName(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+func (t *Transport) bufferLimit() int64 {
+	if t.cfg.BufferLimit == 0 {
+		return DefaultBufferLimit
+	}
+	return t.cfg.BufferLimit
+}
+
+func (t *Transport) drainLimit() int64 {
+	if t.cfg.DrainLimit == 0 {
+		return DefaultDrainLimit
+	}
+	return t.cfg.DrainLimit
+}
+
+func (t *Transport) retryAfterSpread() float64 {
+	switch {
+	case t.cfg.RetryAfterSpread == 0:
+		return DefaultRetryAfterSpread
+	case t.cfg.RetryAfterSpread < 0:
+		return 0
+	}
+	return t.cfg.RetryAfterSpread
+}
+
+func (t *Transport) maxRetryAfter() time.Duration {
+	if t.cfg.MaxRetryAfter == 0 {
+		return DefaultMaxRetryAfter
+	}
+	return t.cfg.MaxRetryAfter
+}
+
+// snapshot returns a copy of t's configuration, the exported fields, which
+// the Transport reads from after its first use: a later change of a field
+// is not seen, nor raced with.
+func (t *Transport) snapshot() *Transport {
+	return &Transport{
+		Base:               t.Base,
+		MaxAttempts:        t.MaxAttempts,
+		MaxTime:            t.MaxTime,
+		Wait:               t.Wait,
+		Jitter:             t.Jitter,
+		AttemptTimeout:     t.AttemptTimeout,
+		Classify:           t.Classify,
+		Idempotent:         t.Idempotent,
+		RetryAfterStatuses: slices.Clone(t.RetryAfterStatuses),
+		MaxRetryAfter:      t.MaxRetryAfter,
+		RetryAfterSpread:   t.RetryAfterSpread,
+		BufferLimit:        t.BufferLimit,
+		DrainLimit:         t.DrainLimit,
+		Budget:             t.Budget,
+		AttemptHeader:      t.AttemptHeader,
+		SingleAttemptBelow: t.SingleAttemptBelow,
+		Trace:              t.Trace,
+		Logger:             t.Logger,
+		BackoffLevel:       t.BackoffLevel,
+		GiveUpLevel:        t.GiveUpLevel,
+	}
 }
