@@ -69,64 +69,6 @@ func (m *Metrics) httpSeries(method, host string) *httpSeries {
 	return p.Load()
 }
 
-func (s *httpSeries) attempt(v *httpVecs, code int, err error) prometheus.Counter {
-	i := codeSlot(code, err)
-	if c, ok := s.attempts[i].load(); ok {
-		return c
-	}
-	return resolve(&s.attempts[i], v.attempts.WithLabelValues, s.lvs, codeLabel(i))
-}
-
-func (s *httpSeries) retry(v *httpVecs, reason int) prometheus.Counter {
-	if c, ok := s.retries[reason].load(); ok {
-		return c
-	}
-	return resolve(&s.retries[reason], v.retries.WithLabelValues, s.lvs, retryReasons[reason])
-}
-
-func (s *httpSeries) giveUp(v *httpVecs, r backoff.Reason) prometheus.Counter {
-	i := reasonIndex(r)
-	if c, ok := s.giveUps[i].load(); ok {
-		return c
-	}
-	return resolve(&s.giveUps[i], v.giveUps.WithLabelValues, s.lvs, reasonLabel(i))
-}
-
-func (s *httpSeries) retryAfterSeen(v *httpVecs, outcome int) prometheus.Observer {
-	if o, ok := s.retryAfter[outcome].load(); ok {
-		return o
-	}
-	return resolve(&s.retryAfter[outcome], v.retryAfter.WithLabelValues, s.lvs, outcomes[outcome])
-}
-
-func (s *httpSeries) waitObserver(v *httpVecs) prometheus.Observer {
-	if o, ok := s.wait.load(); ok {
-		return o
-	}
-	return resolve(&s.wait, v.wait.WithLabelValues, s.lvs)
-}
-
-func (s *httpSeries) durationObserver(v *httpVecs) prometheus.Observer {
-	if o, ok := s.duration.load(); ok {
-		return o
-	}
-	return resolve(&s.duration, v.duration.WithLabelValues, s.lvs)
-}
-
-func (s *httpSeries) triesObserver(v *httpVecs) prometheus.Observer {
-	if o, ok := s.tries.load(); ok {
-		return o
-	}
-	return resolve(&s.tries, v.tries.WithLabelValues, s.lvs)
-}
-
-func (s *httpSeries) waits(v *httpVecs) prometheus.Gauge {
-	if g, ok := s.inFlight.load(); ok {
-		return g
-	}
-	return resolve(&s.inFlight, v.inFlight.WithLabelValues, s.lvs)
-}
-
 // Trace returns a Trace whose hooks record the HTTP metrics of the calls of
 // the Transports it is set on. It is meant for a Transport's Trace field, at
 // construction, alone or joined with other subscribers by
@@ -183,9 +125,10 @@ func statusCode(e *backoff.Event) int {
 func (m *Metrics) httpAttempt(e backoff.Event) {
 	v := &m.http
 	s := m.httpSeries(methodHost(&e))
-	s.attempt(v, statusCode(&e), e.Err).Inc()
+	i := codeSlot(statusCode(&e), e.Err)
+	s.attempts[i].getAt(v.attempts, s.lvs, codeLabel, i).Inc()
 	if e.Attempt > 1 || e.Final && endedByContext(e.Reason) {
-		settleWait(s.waits(v), e.Attempt, e.Final, e.Reason)
+		settleWait(s.inFlight.get(v.inFlight, s.lvs), e.Attempt, e.Final, e.Reason)
 	}
 	if e.RetryAfter > 0 {
 		outcome := raHonored
@@ -195,11 +138,11 @@ func (m *Metrics) httpAttempt(e backoff.Event) {
 		case e.Final:
 			outcome = raUnused
 		}
-		s.retryAfterSeen(v, outcome).Observe(e.RetryAfter.Seconds())
+		s.retryAfter[outcome].getAt(v.retryAfter, s.lvs, outcomeLabel, outcome).Observe(e.RetryAfter.Seconds())
 	}
 	if e.Final && e.Reason == "" { // success, or an error not retried
-		s.durationObserver(v).Observe(e.Elapsed.Seconds())
-		s.triesObserver(v).Observe(float64(e.Attempt))
+		s.duration.get(v.duration, s.lvs).Observe(e.Elapsed.Seconds())
+		s.tries.get(v.tries, s.lvs).Observe(float64(e.Attempt))
 	}
 }
 
@@ -214,21 +157,22 @@ func (m *Metrics) httpBackoff(e backoff.Event) {
 	case e.Err != nil:
 		reason = retryTransport
 	}
-	s.retry(v, reason).Inc()
-	s.waitObserver(v).Observe(e.Wait.Seconds())
-	s.waits(v).Inc()
+	s.retries[reason].getAt(v.retries, s.lvs, retryReasonLabel, reason).Inc()
+	s.wait.get(v.wait, s.lvs).Observe(e.Wait.Seconds())
+	s.inFlight.get(v.inFlight, s.lvs).Inc()
 }
 
 // httpGiveUp is the OnGiveUp hook: the request ends.
 func (m *Metrics) httpGiveUp(e backoff.Event) {
 	v := &m.http
 	s := m.httpSeries(methodHost(&e))
-	s.giveUp(v, e.Reason).Inc()
+	r := reasonIndex(e.Reason)
+	s.giveUps[r].getAt(v.giveUps, s.lvs, reasonLabel, r).Inc()
 	if endedByContext(e.Reason) {
-		s.waits(v).Dec()
+		s.inFlight.get(v.inFlight, s.lvs).Dec()
 	}
-	s.durationObserver(v).Observe(e.Elapsed.Seconds())
-	s.triesObserver(v).Observe(float64(e.Attempt))
+	s.duration.get(v.duration, s.lvs).Observe(e.Elapsed.Seconds())
+	s.tries.get(v.tries, s.lvs).Observe(float64(e.Attempt))
 }
 
 // settleWait updates the gauge of waits in flight on an attempt event that

@@ -149,6 +149,8 @@ const (
 
 var retryReasons = [numRetryReasons]string{"status", "transport_error", "retry_after"}
 
+func retryReasonLabel(i int) string { return retryReasons[i] }
+
 // The outcomes of a Retry-After value.
 const (
 	raHonored   = 0 // a retry follows, no earlier than asked
@@ -158,6 +160,8 @@ const (
 )
 
 var outcomes = [numOutcomes]string{"honored", "refused", "unused"}
+
+func outcomeLabel(i int) string { return outcomes[i] }
 
 // hostSet is the allow-list of hosts of WithHosts.
 type hostSet struct {

@@ -161,35 +161,47 @@ func labels(first []string, rest ...string) []string {
 	return append(append(make([]string, 0, len(first)+len(rest)), first...), rest...)
 }
 
-// slot is a child metric resolved on first use and kept: loading it is one
+// slot is a child metric resolved on first use and kept: getting it is one
 // atomic load, where WithLabelValues would hash the label values.
 type slot[M any] struct {
 	p atomic.Pointer[M]
 }
 
-// load returns the child, or false if it is not resolved yet.
-func (s *slot[M]) load() (M, bool) {
-	if p := s.p.Load(); p != nil {
-		return *p, true
-	}
-	var zero M
-	return zero, false
+// vec is a metric vector whose children are of type M: a *CounterVec, a
+// *HistogramVec (whose children are Observers) or a *GaugeVec.
+type vec[M any] interface {
+	WithLabelValues(lvs ...string) M
 }
 
-// store keeps m unless another goroutine resolved the child first, and
-// returns the child kept. (Both are the same child of the same vector.)
-func (s *slot[M]) store(m M) M {
+// get returns the child of s, resolving it on first use as the child of v
+// for the label values lvs.
+func (s *slot[M]) get(v vec[M], lvs []string) M {
+	if p := s.p.Load(); p != nil {
+		return *p
+	}
+	return s.resolve(v, lvs)
+}
+
+// getAt returns the child of s, which is the one at i of its series, and
+// resolves it on first use as the child of v for the label values lvs
+// followed by label(i). label is only called then, so that building a
+// label value (a status code's, say) costs nothing once the child is kept.
+func (s *slot[M]) getAt(v vec[M], lvs []string, label func(int) string, i int) M {
+	if p := s.p.Load(); p != nil {
+		return *p
+	}
+	return s.resolve(v, append(lvs[:len(lvs):len(lvs)], label(i)))
+}
+
+// resolve keeps the child of v for lvs unless another goroutine resolved
+// it first, and returns the child kept. (Both are the same child of the
+// same vector.)
+func (s *slot[M]) resolve(v vec[M], lvs []string) M {
+	m := v.WithLabelValues(lvs...)
 	if !s.p.CompareAndSwap(nil, &m) {
 		return *s.p.Load()
 	}
 	return m
-}
-
-// resolve resolves the child of s: the child of with for the label values
-// base followed by extra.
-func resolve[M any](s *slot[M], with func(...string) M, base []string, extra ...string) M {
-	lvs := append(base[:len(base):len(base)], extra...)
-	return s.store(with(lvs...))
 }
 
 // withHandler returns a copy of hs with h appended: the caller's slice is

@@ -63,6 +63,8 @@ const (
 
 var opRetryReasons = [numOpRetryKinds]string{"error", "value"}
 
+func opRetryReasonLabel(i int) string { return opRetryReasons[i] }
+
 // opSeries holds the children of one operation, each resolved on first use.
 type opSeries struct {
 	lvs      []string // the operation
@@ -96,56 +98,6 @@ func (m *Metrics) opSeries(name string) *opSeries {
 	s := &opSeries{lvs: []string{label}}
 	m.ops[strings.Clone(name)] = s
 	return s
-}
-
-func (s *opSeries) attempt(v *opVecs, result int) prometheus.Counter {
-	if c, ok := s.attempts[result].load(); ok {
-		return c
-	}
-	return resolve(&s.attempts[result], v.attempts.WithLabelValues, s.lvs, resultLabel(result))
-}
-
-func (s *opSeries) retry(v *opVecs, reason int) prometheus.Counter {
-	if c, ok := s.retries[reason].load(); ok {
-		return c
-	}
-	return resolve(&s.retries[reason], v.retries.WithLabelValues, s.lvs, opRetryReasons[reason])
-}
-
-func (s *opSeries) giveUp(v *opVecs, r backoff.Reason) prometheus.Counter {
-	i := reasonIndex(r)
-	if c, ok := s.giveUps[i].load(); ok {
-		return c
-	}
-	return resolve(&s.giveUps[i], v.giveUps.WithLabelValues, s.lvs, reasonLabel(i))
-}
-
-func (s *opSeries) waitObserver(v *opVecs) prometheus.Observer {
-	if o, ok := s.wait.load(); ok {
-		return o
-	}
-	return resolve(&s.wait, v.wait.WithLabelValues, s.lvs)
-}
-
-func (s *opSeries) durationObserver(v *opVecs) prometheus.Observer {
-	if o, ok := s.duration.load(); ok {
-		return o
-	}
-	return resolve(&s.duration, v.duration.WithLabelValues, s.lvs)
-}
-
-func (s *opSeries) triesObserver(v *opVecs) prometheus.Observer {
-	if o, ok := s.tries.load(); ok {
-		return o
-	}
-	return resolve(&s.tries, v.tries.WithLabelValues, s.lvs)
-}
-
-func (s *opSeries) waits(v *opVecs) prometheus.Gauge {
-	if g, ok := s.inFlight.load(); ok {
-		return g
-	}
-	return resolve(&s.inFlight, v.inFlight.WithLabelValues, s.lvs)
 }
 
 // InstrumentPolicy returns a copy of p that reports to m under the
@@ -221,13 +173,13 @@ func (h *opHooks) attempt(name string, tries int, elapsed time.Duration, err err
 	case !final || reason != "":
 		result = resultRejected
 	}
-	s.attempt(v, result).Inc()
+	s.attempts[result].getAt(v.attempts, s.lvs, resultLabel, result).Inc()
 	if tries > 1 || final && endedByContext(reason) {
-		settleWait(s.waits(v), tries, final, reason)
+		settleWait(s.inFlight.get(v.inFlight, s.lvs), tries, final, reason)
 	}
 	if final && reason == "" { // success, or an error not retried
-		s.durationObserver(v).Observe(elapsed.Seconds())
-		s.triesObserver(v).Observe(float64(tries))
+		s.duration.get(v.duration, s.lvs).Observe(elapsed.Seconds())
+		s.tries.get(v.tries, s.lvs).Observe(float64(tries))
 	}
 }
 
@@ -238,18 +190,19 @@ func (h *opHooks) backoff(name string, wait time.Duration, err error) {
 	if err != nil {
 		reason = retryError
 	}
-	s.retry(v, reason).Inc()
-	s.waitObserver(v).Observe(wait.Seconds())
-	s.waits(v).Inc()
+	s.retries[reason].getAt(v.retries, s.lvs, opRetryReasonLabel, reason).Inc()
+	s.wait.get(v.wait, s.lvs).Observe(wait.Seconds())
+	s.inFlight.get(v.inFlight, s.lvs).Inc()
 }
 
 func (h *opHooks) giveUp(name string, tries int, elapsed time.Duration, reason backoff.Reason) {
 	v := &h.m.op
 	s := h.series(name)
-	s.giveUp(v, reason).Inc()
+	r := reasonIndex(reason)
+	s.giveUps[r].getAt(v.giveUps, s.lvs, reasonLabel, r).Inc()
 	if endedByContext(reason) {
-		s.waits(v).Dec()
+		s.inFlight.get(v.inFlight, s.lvs).Dec()
 	}
-	s.durationObserver(v).Observe(elapsed.Seconds())
-	s.triesObserver(v).Observe(float64(tries))
+	s.duration.get(v.duration, s.lvs).Observe(elapsed.Seconds())
+	s.tries.get(v.tries, s.lvs).Observe(float64(tries))
 }
