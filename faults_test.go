@@ -143,31 +143,13 @@ func waitClosed(c net.Conn) { io.Copy(io.Discard, c) }
 type trackingBase struct {
 	rt       http.RoundTripper
 	attempts atomic.Int32
-
-	mu     sync.Mutex
-	bodies []*trackedReadCloser
-}
-
-type trackedReadCloser struct {
-	io.ReadCloser
-	closed atomic.Bool
-}
-
-func (b *trackedReadCloser) Close() error {
-	b.closed.Store(true)
-	return b.ReadCloser.Close()
+	bodyLog
 }
 
 func (tb *trackingBase) RoundTrip(req *http.Request) (*http.Response, error) {
-	tb.attempts.Add(1)
+	n := tb.attempts.Add(1)
 	resp, err := tb.rt.RoundTrip(req)
-	if resp != nil {
-		b := &trackedReadCloser{ReadCloser: resp.Body}
-		resp.Body = b
-		tb.mu.Lock()
-		tb.bodies = append(tb.bodies, b)
-		tb.mu.Unlock()
-	}
+	tb.track(resp, n)
 	return resp, err
 }
 
@@ -386,8 +368,14 @@ func TestFaultShortBody(t *testing.T) {
 // the machine. wait closes the idle connections and waits for the handlers;
 // it must be called before the bubble ends.
 func pipeTransport(srv *rawServer, handle func(*rawServer, net.Conn)) (base *http.Transport, wait func()) {
-	var wg sync.WaitGroup
 	base = cleanhttp.DefaultPooledTransport()
+	return base, pipeDial(base, srv, handle)
+}
+
+// pipeDial makes base dial in-memory pipes, each served by handle on srv,
+// as pipeTransport does, and returns its wait.
+func pipeDial(base *http.Transport, srv *rawServer, handle func(*rawServer, net.Conn)) (wait func()) {
+	var wg sync.WaitGroup
 	base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		client, server := net.Pipe()
 		srv.accepted.Add(1)
@@ -399,7 +387,7 @@ func pipeTransport(srv *rawServer, handle func(*rawServer, net.Conn)) (base *htt
 		}()
 		return client, nil
 	}
-	return base, func() {
+	return func() {
 		base.CloseIdleConnections()
 		wg.Wait()
 	}
@@ -906,18 +894,8 @@ func TestFaultHTTP2RefusedBeyondNetHTTP(t *testing.T) {
 			}
 			return h2Answer
 		})
-		var wg sync.WaitGroup
 		base := h2cTransport()
-		base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			client, server := net.Pipe()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer server.Close()
-				serve(srv, server)
-			}()
-			return client, nil
-		}
+		wait := pipeDial(base, srv, serve)
 		tr, tb := faultTransport(t, base)
 		tr.Wait = strategy.Constant{Interval: time.Second}
 		var rec traceRecorder
@@ -939,7 +917,6 @@ func TestFaultHTTP2RefusedBeyondNetHTTP(t *testing.T) {
 		}
 		t.Logf("%v of virtual time", time.Since(start))
 		tb.allClosed(t)
-		tr.CloseIdleConnections()
-		wg.Wait()
+		wait()
 	})
 }

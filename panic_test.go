@@ -28,23 +28,11 @@ import (
 // so that the value recovered can be compared with the one thrown.
 type panicToken struct{ hook string }
 
-// panicBody is a body that records whether it was closed.
+// panicBody is a request body that records whether it was closed.
 type panicBody struct {
-	io.Reader
-	name   string
-	closed atomic.Bool
+	closeCounter
+	name string
 }
-
-func (b *panicBody) Close() error { b.closed.Store(true); return nil }
-
-// panicRespBody wraps a response body of the base and records its Close.
-type panicRespBody struct {
-	io.ReadCloser
-	name   string
-	closed atomic.Bool
-}
-
-func (b *panicRespBody) Close() error { b.closed.Store(true); return b.ReadCloser.Close() }
 
 // panicBase is a Base that sends through a transport of its own, wraps
 // every response body to see it closed, and can fail or panic on a given
@@ -55,9 +43,8 @@ type panicBase struct {
 	panicAt   int32 // RoundTrip panics on this attempt (1-based); 0: never
 	value     any   // the panic value
 
-	n     atomic.Int32
-	mu    sync.Mutex
-	resps []*panicRespBody
+	n atomic.Int32
+	bodyLog
 }
 
 func (b *panicBase) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -72,13 +59,7 @@ func (b *panicBase) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 	}
 	resp, err := b.rt.RoundTrip(req)
-	if resp != nil {
-		body := &panicRespBody{ReadCloser: resp.Body, name: fmt.Sprintf("response %d (%d)", n, resp.StatusCode)}
-		resp.Body = body
-		b.mu.Lock()
-		b.resps = append(b.resps, body)
-		b.mu.Unlock()
-	}
+	b.track(resp, n)
 	return resp, err
 }
 
@@ -258,7 +239,7 @@ func testTransportPanic(t *testing.T, setup func(*panicRig), want func(any) bool
 	ctx := opaqueContext{Context: context.Background(), done: make(chan struct{})}
 	t.Cleanup(func() { close(ctx.done) })
 	var reqMu sync.Mutex
-	reqBodies := []*panicBody{{Reader: strings.NewReader("payload"), name: "request body"}}
+	reqBodies := []*panicBody{{closeCounter: closeCounter{Reader: strings.NewReader("payload")}, name: "request body"}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, srv.URL, reqBodies[0])
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +250,7 @@ func testTransportPanic(t *testing.T, setup func(*panicRig), want func(any) bool
 		}
 		reqMu.Lock()
 		defer reqMu.Unlock()
-		b := &panicBody{Reader: strings.NewReader("payload"), name: fmt.Sprintf("request body %d", len(reqBodies)+1)}
+		b := &panicBody{closeCounter: closeCounter{Reader: strings.NewReader("payload")}, name: fmt.Sprintf("request body %d", len(reqBodies)+1)}
 		reqBodies = append(reqBodies, b)
 		return b, nil
 	}
@@ -290,7 +271,7 @@ func testTransportPanic(t *testing.T, setup func(*panicRig), want func(any) bool
 	}
 
 	base.mu.Lock()
-	for _, b := range base.resps {
+	for _, b := range base.bodies {
 		if !b.closed.Load() {
 			t.Errorf("%s returned by the Base was not closed", b.name)
 		}
@@ -304,7 +285,7 @@ func testTransportPanic(t *testing.T, setup func(*panicRig), want func(any) bool
 		reqMu.Lock()
 		var open []string
 		for _, b := range reqBodies {
-			if !b.closed.Load() {
+			if b.closed.Load() == 0 {
 				open = append(open, b.name)
 			}
 		}

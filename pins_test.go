@@ -7,11 +7,9 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -332,19 +330,8 @@ func TestPinHTTP2OnlyRefusedStreamNeverSent(t *testing.T) {
 					}
 					return h2Answer
 				})
-				var wg sync.WaitGroup
 				base := h2cTransport()
-				base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-					client, server := net.Pipe()
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						defer server.Close()
-						serve(srv, server)
-					}()
-					return client, nil
-				}
-				defer wg.Wait()
+				defer pipeDial(base, srv, serve)()
 				tr, tb := faultTransport(t, base)
 				defer tr.CloseIdleConnections()
 				tr.Classify = func(a backoff.Attempt) bool { return a.Err != nil }

@@ -349,13 +349,6 @@ func TestTransportReplaysBodies(t *testing.T) {
 	}
 }
 
-type closeCounter struct {
-	io.Reader
-	closed atomic.Int32
-}
-
-func (c *closeCounter) Close() error { c.closed.Add(1); return nil }
-
 func TestTransportDoesNotModifyRequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		base := &fakeBase{steps: []step{{status: 503}, {status: 200}}}
@@ -633,11 +626,6 @@ func (b *slowBody) Read(p []byte) (int, error) {
 	return b.data.Read(p)
 }
 func (b *slowBody) Close() error { return nil }
-
-// rtFunc adapts a function to http.RoundTripper.
-type rtFunc func(*http.Request) (*http.Response, error)
-
-func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestTransportAttemptTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
