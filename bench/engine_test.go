@@ -215,3 +215,102 @@ func BenchmarkSuccess(b *testing.B) { benchEngines(b, 0) }
 
 // BenchmarkRetry3: the operation fails three times, then succeeds.
 func BenchmarkRetry3(b *testing.B) { benchEngines(b, 3) }
+
+// tinyWait is the wait before every retry of BenchmarkSleep3: short enough
+// not to dominate, long enough that every library arms a timer for it.
+const tinyWait = time.Nanosecond
+
+// sleepEngines configure each library with a constant wait of tinyWait, no
+// jitter and maxAttempts attempts. hand is the baseline: the loop a caller
+// would write, arming one timer per retry and selecting on it and the
+// context.
+var sleepEngines = []engine{
+	{"hand", setupHandSleep},
+	{"backoff", setupBackoffSleep},
+	{"sethvargo", setupSethvargoSleep},
+	{"cenkalti", setupCenkaltiSleep},
+}
+
+func setupHandSleep(f *flaky) func(context.Context) (int, error) {
+	f.err = errTransient
+	op := f.tryCtx
+	return func(ctx context.Context) (int, error) {
+		for attempt := 1; ; attempt++ {
+			v, err := op(ctx)
+			if err == nil || attempt >= maxAttempts {
+				return v, err
+			}
+			t := time.NewTimer(tinyWait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return 0, ctx.Err()
+			case <-t.C:
+			}
+		}
+	}
+}
+
+func setupBackoffSleep(f *flaky) func(context.Context) (int, error) {
+	f.err = errTransient
+	p := &backoff.Policy[int]{
+		Wait:        strategy.Constant{Interval: tinyWait},
+		Jitter:      jitter.None,
+		MaxAttempts: maxAttempts,
+	}
+	op := f.tryCtx
+	return func(ctx context.Context) (int, error) { return p.Do(ctx, op) }
+}
+
+func setupSethvargoSleep(f *flaky) func(context.Context) (int, error) {
+	f.err = sethvargo.RetryableError(errTransient)
+	op := sethvargo.RetryFuncValue[int](f.tryCtx)
+	return func(ctx context.Context) (int, error) {
+		b := sethvargo.WithMaxRetries(maxAttempts-1, sethvargo.NewConstant(tinyWait))
+		return sethvargo.DoValue(ctx, b, op)
+	}
+}
+
+func setupCenkaltiSleep(f *flaky) func(context.Context) (int, error) {
+	f.err = errTransient
+	opts := []cenkalti.RetryOption{
+		cenkalti.WithBackOff(cenkalti.NewConstantBackOff(tinyWait)),
+		cenkalti.WithMaxTries(maxAttempts),
+	}
+	op := cenkalti.Operation[int](f.try)
+	return func(ctx context.Context) (int, error) { return cenkalti.Retry(ctx, op, opts...) }
+}
+
+func TestSleepEngines(t *testing.T) {
+	for _, e := range sleepEngines {
+		t.Run(e.name, func(t *testing.T) {
+			for _, fails := range []int{0, 3} {
+				if err := checkEngine(e, fails); err != nil {
+					t.Errorf("%d failures: %v", fails, err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSleep3: the operation fails three times, then succeeds, with a
+// wait of tinyWait (a timer armed and fired) before each retry.
+func BenchmarkSleep3(b *testing.B) {
+	for _, e := range sleepEngines {
+		b.Run(e.name, func(b *testing.B) {
+			if err := checkEngine(e, 3); err != nil {
+				b.Fatal(err)
+			}
+			f := &flaky{fails: 3}
+			call := e.setup(f)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				f.reset()
+				if v, err := call(ctx); v != want || err != nil {
+					b.Fatalf("got %d, %v", v, err)
+				}
+			}
+		})
+	}
+}
