@@ -15,7 +15,9 @@ import (
 )
 
 // callPool recycles the state of finished calls: the success path then
-// allocates nothing of its own.
+// allocates nothing of its own. benchstat, BenchmarkTransport/mem/backoff
+// against a new call per RoundTrip, n=10: 3 → 2 allocs/op, 272 → 192 B/op
+// (ns/op: no difference shown, 526 ± 51% → 424 ± 31%).
 var callPool = sync.Pool{New: func() any { return new(call) }}
 
 // call is the state of one RoundTrip.
@@ -217,6 +219,10 @@ func (c *call) decide(_ *Policy[*http.Response], resp *http.Response, err error)
 }
 
 func (c *call) watching() bool { return c.t.watch }
+
+// observes is true: the Transport's events and log lines of a retry
+// carry its elapsed time.
+func (*call) observes() bool { return true }
 
 // observe turns the engine's events into the Transport's: its Trace and its
 // log lines.

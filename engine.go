@@ -22,6 +22,12 @@ type caller[T any] interface {
 	// observe): the engine then builds them even when the Policy has no
 	// handler for them.
 	watching() bool
+	// observes reports whether observe does anything with the events of a
+	// retried attempt, and whether observe, vet and admit read the Elapsed
+	// of its Details: if not, the engine skips those observe calls and,
+	// unless something else needs it, reads the clock only when the call
+	// ends.
+	observes() bool
 	// observe receives each event of the call after the Policy's own
 	// handlers. (Details travel by value through these methods: a pointer
 	// would move them to the heap.)
@@ -69,6 +75,7 @@ type opCall[T any] func(context.Context) (T, error)
 func (f opCall[T]) attempt(ctx context.Context) (T, error)    { return f(ctx) }
 func (opCall[T]) decide(p *Policy[T], v T, err error) verdict { return p.decide(v, err) }
 func (opCall[T]) watching() bool                              { return false }
+func (opCall[T]) observes() bool                              { return false }
 func (opCall[T]) observe(event, Details[T])                   {}
 func (opCall[T]) vet(_ Details[T], w time.Duration, _ jitter.Func, _ time.Duration) (time.Duration, Reason) {
 	return w, ""
@@ -87,6 +94,7 @@ func (f runCall[T]) attempt(ctx context.Context) (T, error) {
 }
 func (runCall[T]) decide(p *Policy[T], v T, err error) verdict { return p.decide(v, err) }
 func (runCall[T]) watching() bool                              { return false }
+func (runCall[T]) observes() bool                              { return false }
 func (runCall[T]) observe(event, Details[T])                   {}
 func (runCall[T]) vet(_ Details[T], w time.Duration, _ jitter.Func, _ time.Duration) (time.Duration, Reason) {
 	return w, ""
@@ -158,7 +166,17 @@ func run[T any, C caller[T]](ctx context.Context, p *Policy[T], c C) (T, error) 
 			return v, err
 		}
 
-		elapsed := monotonic() - start
+		// timed: something reads the elapsed time of a retried attempt (the
+		// MaxTime check, the handlers, the log line, the caller's events),
+		// so the clock is read now; otherwise only when the call ends. (A
+		// clock read costs tens of ns on a VM.) Not computed before the
+		// first attempt, which is most often the last.
+		observes := c.observes()
+		timed := maxTime > 0 || len(p.OnAttempt) > 0 || len(p.OnBackoff) > 0 || p.Logger != nil || observes
+		var elapsed time.Duration
+		if timed {
+			elapsed = monotonic() - start
+		}
 		d := Details[T]{Name: name, Attempts: attempt, Elapsed: elapsed, Value: v, Err: err}
 		var w time.Duration
 		var reason Reason
@@ -178,6 +196,9 @@ func run[T any, C caller[T]](ctx context.Context, p *Policy[T], c C) (T, error) 
 			}
 		}
 		if reason != "" {
+			if !timed {
+				d.Elapsed = monotonic() - start
+			}
 			d.Final, d.Reason = true, reason
 			fire(p.OnAttempt, d)
 			c.observe(evAttempt, d)
@@ -185,11 +206,22 @@ func run[T any, C caller[T]](ctx context.Context, p *Policy[T], c C) (T, error) 
 		}
 
 		d.Wait = w
-		fire(p.OnAttempt, d)
-		c.observe(evAttempt, d)
-		p.logBackoff(ctx, &d)
-		fire(p.OnBackoff, d)
-		c.observe(evBackoff, d)
+		// Guarded: each call copies the Details.
+		if len(p.OnAttempt) > 0 {
+			fire(p.OnAttempt, d)
+		}
+		if observes {
+			c.observe(evAttempt, d)
+		}
+		if p.Logger != nil {
+			p.logBackoff(ctx, &d)
+		}
+		if len(p.OnBackoff) > 0 {
+			fire(p.OnBackoff, d)
+		}
+		if observes {
+			c.observe(evBackoff, d)
+		}
 		// Discarding v (draining a response) takes part of the wait, not
 		// time of its own, and ends by MaxTime: so a call never runs
 		// longer than MaxTime plus one attempt.
