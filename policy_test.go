@@ -892,3 +892,38 @@ func TestOnAttempt(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkErrorAs: an ErrorAs predicate on an error that wraps a match
+// once (hit) and on one that has none (miss).
+func BenchmarkErrorAs(b *testing.B) {
+	match := backoff.ErrorAs[*fs.PathError]()
+	hit := fmt.Errorf("read: %w", &fs.PathError{Op: "read", Path: "x", Err: errBoom})
+	miss := fmt.Errorf("read: %w", errBoom)
+	b.Run("hit", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if !match(hit) {
+				b.Fatal("no match")
+			}
+		}
+	})
+	b.Run("miss", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if match(miss) {
+				b.Fatal("match")
+			}
+		}
+	})
+}
+
+// BenchmarkErrorText: the text of the Error of a call that gave up.
+func BenchmarkErrorText(b *testing.B) {
+	err := &backoff.Error{Reason: backoff.ErrMaxAttempts, Attempts: 4, Elapsed: time.Second, Err: errBoom}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err.Error() == "" {
+			b.Fatal("empty")
+		}
+	}
+}
