@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -81,25 +80,18 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	var b []byte
-	b = append(b, "backoff: giving up after "...)
-	b = strconv.AppendInt(b, int64(e.Attempts), 10)
+	word := "attempts"
 	if e.Attempts == 1 {
-		b = append(b, " attempt ("...)
-	} else {
-		b = append(b, " attempts ("...)
+		word = "attempt"
 	}
-	b = append(b, e.Reason...)
-	b = append(b, ')')
+	s := fmt.Sprintf("backoff: giving up after %d %s (%s)", e.Attempts, word, string(e.Reason))
 	if e.Cause != nil {
-		b = append(b, ": "...)
-		b = append(b, e.Cause.Error()...)
+		s += ": " + e.Cause.Error()
 	}
 	if e.Err != nil {
-		b = append(b, ": last error: "...)
-		b = append(b, e.Err.Error()...)
+		s += ": last error: " + e.Err.Error()
 	}
-	return redactURLs(string(b), false)
+	return redactURLs(s, false)
 }
 
 // Unwrap returns the reason, the context's cause and the last error, those
