@@ -233,7 +233,7 @@ func TestBothModes(t *testing.T) {
 	}
 }
 
-func TestMaxTries(t *testing.T) {
+func TestMaxAttempts(t *testing.T) {
 	tests := []struct {
 		maxAttempts int
 		wantCalls   int
