@@ -434,7 +434,7 @@ func TestBodyCompleteAtContentLengthNetHTTP(t *testing.T) {
 			defer base.CloseIdleConnections()
 			tr := &backoff.Transport{
 				Base:   base,
-				Budget: backoff.NoBudget,
+				Budget: backoff.DisabledBudget(),
 				Wait:   strategy.Constant{Interval: time.Millisecond}, Jitter: jitter.None,
 			}
 			var rec traceRecorder

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -466,33 +467,65 @@ func TestTransportBadConfig(t *testing.T) {
 }
 
 func TestBudgetBadConfig(t *testing.T) {
-	// A new host's bucket starts with ten seconds of MinPerSecond, at most
-	// MaxTokens: Tokens shows the normalised settings.
+	// Tokens shows the normalised settings: a new host's bucket starts
+	// with MaxTokens; emptied, it earns Ratio per request and
+	// MinPerSecond per second, the larger of the two.
+	const host = "api.example.com:443"
 	tests := []struct {
-		name  string
-		b     *backoff.Budget
-		start float64
+		name                   string
+		b                      *backoff.Budget
+		start                  float64
+		afterTen, afterASecond float64 // emptied, then 10 requests; then 1s later
 	}{
-		{"zero: the defaults", &backoff.Budget{}, 10},
-		{"Ratio negative", &backoff.Budget{Ratio: -1}, 10},
-		{"Ratio NaN", &backoff.Budget{Ratio: math.NaN()}, 10},
-		{"MinPerSecond negative: none", &backoff.Budget{MinPerSecond: -1}, 0},
-		{"MinPerSecond NaN: none", &backoff.Budget{MinPerSecond: math.NaN()}, 0},
-		{"MinPerSecond -Inf: none", &backoff.Budget{MinPerSecond: math.Inf(-1)}, 0},
-		{"MinPerSecond +Inf: capped by MaxTokens", &backoff.Budget{MinPerSecond: math.Inf(1)}, backoff.DefaultBudgetMaxTokens},
-		{"MinPerSecond 1e300: capped by MaxTokens", &backoff.Budget{MinPerSecond: 1e300, MaxTokens: 1e300}, 1e10},
-		{"MaxTokens below 1: raised to 1", &backoff.Budget{MaxTokens: 0.001}, 1},
-		{"MaxTokens negative: raised to 1", &backoff.Budget{MaxTokens: -5}, 1},
-		{"MaxTokens -Inf: raised to 1", &backoff.Budget{MaxTokens: math.Inf(-1)}, 1},
-		{"MaxTokens NaN: the default", &backoff.Budget{MaxTokens: math.NaN()}, 10},
-		{"MaxTokens +Inf", &backoff.Budget{MaxTokens: math.Inf(1)}, 10},
+		{"zero: the defaults", &backoff.Budget{}, 100, 1, 1},
+		{"Ratio negative: none", &backoff.Budget{Ratio: -1}, 100, 0, 1},
+		{"Ratio 1e300: 1e6", &backoff.Budget{Ratio: 1e300}, 100, 100, 100},
+		{"MinPerSecond negative: none", &backoff.Budget{MinPerSecond: -1}, 100, 1, 1},
+		{"MinPerSecond 1e300: capped by MaxTokens", &backoff.Budget{MinPerSecond: 1e300}, 100, 1, 100},
+		{"MaxTokens below 1: raised to 1", &backoff.Budget{MaxTokens: 0.001}, 1, 1, 1},
+		{"MaxTokens negative: raised to 1", &backoff.Budget{MaxTokens: -5}, 1, 1, 1},
+		{"MaxTokens 1e300: 1e12", &backoff.Budget{MaxTokens: 1e300}, 1e12, -1, -1},
+		{"all 1e300", &backoff.Budget{Ratio: 1e300, MinPerSecond: 1e300, MaxTokens: 1e300}, 1e12, -1, -1},
+		// Not finite: a Transport refuses them (Validate); Tokens still
+		// reads them as documented.
+		{"Ratio NaN: none", &backoff.Budget{Ratio: math.NaN()}, 100, -1, -1},
+		{"MinPerSecond +Inf", &backoff.Budget{MinPerSecond: math.Inf(1)}, 100, -1, -1},
+		{"MaxTokens -Inf: raised to 1", &backoff.Budget{MaxTokens: math.Inf(-1)}, 1, -1, -1},
+		{"MaxTokens NaN: the default", &backoff.Budget{MaxTokens: math.NaN()}, 100, -1, -1},
+		{"MaxTokens +Inf: 1e12", &backoff.Budget{MaxTokens: math.Inf(1)}, 1e12, -1, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := tt.b
-			if got := b.Tokens("api.example.com:443"); got != tt.start || math.IsNaN(got) {
-				t.Errorf("starting tokens %v; want %v", got, tt.start)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				b := tt.b
+				if got := b.Tokens(host); got != tt.start || math.IsNaN(got) {
+					t.Errorf("starting tokens %v; want %v", got, tt.start)
+				}
+				if tt.afterTen < 0 {
+					return // too many to empty, or refused by a Transport
+				}
+				tr := &backoff.Transport{Base: always(http.StatusServiceUnavailable), Budget: b, MaxAttempts: 1000, Wait: strategy.Immediate}
+				resp, err := tr.RoundTrip(httptest.NewRequest(http.MethodGet, "https://"+host+"/", nil))
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if got := b.Tokens(host); got >= 1 {
+					t.Fatalf("%v tokens after a call retried until refused", got)
+				}
+				once := &backoff.Transport{Base: tr.Base, Budget: b, MaxAttempts: 1} // requests only
+				for range 10 {
+					resp, _ := once.RoundTrip(httptest.NewRequest(http.MethodGet, "https://"+host+"/", nil))
+					resp.Body.Close()
+				}
+				if got := b.Tokens(host); math.Floor(got) != tt.afterTen {
+					t.Errorf("after 10 requests %v; want %v", got, tt.afterTen)
+				}
+				time.Sleep(time.Second)
+				if got := b.Tokens(host); math.Floor(got) != tt.afterASecond {
+					t.Errorf("a second later %v; want %v", got, tt.afterASecond)
+				}
+			})
 		})
 	}
 }

@@ -422,7 +422,7 @@ func ExampleTransport_nested() {
 		return server.RoundTrip(req)
 	})
 	inner := func() *backoff.Transport {
-		return &backoff.Transport{Base: counted, MaxAttempts: 3, Wait: fastWait, Jitter: fastJitter, Budget: backoff.NoBudget}
+		return &backoff.Transport{Base: counted, MaxAttempts: 3, Wait: fastWait, Jitter: fastJitter, Budget: backoff.DisabledBudget()}
 	}
 	// wrap stands for an instrumenting RoundTripper between the layers.
 	wrap := func(rt http.RoundTripper) http.RoundTripper {
@@ -437,7 +437,7 @@ func ExampleTransport_nested() {
 		{"wrapped, no mark", &backoff.Transport{Base: wrap(inner())}},
 	} {
 		attempts.Store(0)
-		c.tr.MaxAttempts, c.tr.Wait, c.tr.Jitter, c.tr.Budget = 2, fastWait, fastJitter, backoff.NoBudget
+		c.tr.MaxAttempts, c.tr.Wait, c.tr.Jitter, c.tr.Budget = 2, fastWait, fastJitter, backoff.DisabledBudget()
 		resp, _ := c.tr.RoundTrip(httptest.NewRequest(http.MethodGet, "http://api.example/", nil))
 		resp.Body.Close()
 		fmt.Printf("%s: %d attempts reach the server\n", c.name, attempts.Load())
@@ -524,41 +524,45 @@ func ExampleConfigError() {
 	// Output: backoff: invalid Transport.RetryAfterStatuses 42: must hold HTTP statuses, 100 to 599
 }
 
-// Transports that share a Budget share its tokens: here retries are earned
-// only by requests (half a retry per request, no refill over time), so the
-// first client's request cannot be retried, and it earns the second's
-// retry.
+// Transports that share a Budget share its tokens. Here a host's bucket
+// holds at most one retry, which is also its reserve, and each request
+// earns half of one, with no refill over time: the first call spends the
+// reserve on one retry, the second finds half a token, the third's request
+// fills the bucket again.
 func ExampleBudget() {
-	budget := &backoff.Budget{Ratio: 0.5, MinPerSecond: -1}
+	budget := &backoff.Budget{MaxTokens: 1, Ratio: 0.5, MinPerSecond: -1}
 	client := func() *http.Client {
 		return &http.Client{Transport: &backoff.Transport{
-			Base:   replies(nil, 503),
+			Base:   always(http.StatusServiceUnavailable),
 			Budget: budget,
 			Wait:   fastWait,
 			Jitter: fastJitter,
 			Trace: &backoff.Trace{OnGiveUp: func(e backoff.Event) {
-				fmt.Println("giving up:", string(e.Reason))
+				fmt.Printf("giving up: %s, attempts: %d, tokens left: %v\n", string(e.Reason), e.Attempt, budget.Tokens("api.example"))
 			}},
 		}}
 	}
-	status(client().Get("http://api.example/"))
-	status(client().Get("http://api.example/"))
-	fmt.Println("tokens left:", budget.Tokens("api.example"))
+	for range 3 {
+		resp, err := client().Get("http://api.example/")
+		if err == nil {
+			resp.Body.Close()
+		}
+	}
 	// Output:
-	// giving up: budget
-	// 503 Service Unavailable
-	// 200 OK
-	// tokens left: 0
+	// giving up: budget, attempts: 2, tokens left: 0
+	// giving up: budget, attempts: 1, tokens left: 0.5
+	// giving up: budget, attempts: 2, tokens left: 0
 }
 
-// The default Budget lets a failing host get ten retries at once, then
-// about one per second and a tenth per request; NoBudget turns it off.
-func ExampleNoBudget() {
-	for _, budget := range []*backoff.Budget{nil, backoff.NoBudget} {
+// The default Budget lets a failing host have the 100 retries of its
+// reserve at once, then a tenth of a retry per request or one per second;
+// DisabledBudget turns it off.
+func ExampleDisabledBudget() {
+	for _, budget := range []*backoff.Budget{nil, backoff.DisabledBudget()} {
 		tr := &backoff.Transport{
 			Base:        always(http.StatusInternalServerError),
 			Budget:      budget,
-			MaxAttempts: 20,
+			MaxAttempts: 150,
 			Wait:        fastWait,
 			Jitter:      fastJitter,
 			Trace: &backoff.Trace{OnGiveUp: func(e backoff.Event) {
@@ -569,8 +573,8 @@ func ExampleNoBudget() {
 		resp.Body.Close()
 	}
 	// Output:
-	// giving up after 11 attempts: budget
-	// giving up after 20 attempts: max_tries
+	// giving up after 101 attempts: budget
+	// giving up after 150 attempts: max_tries
 }
 
 func ExampleParseRetryAfter() {

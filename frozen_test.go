@@ -27,7 +27,7 @@ func TestTransportConfigFixedAtFirstUse(t *testing.T) {
 		MaxAttempts:   2,
 		Wait:          strategy.Constant{Interval: time.Nanosecond},
 		Jitter:        jitter.None,
-		Budget:        backoff.NoBudget,
+		Budget:        backoff.DisabledBudget(),
 		AttemptHeader: "X-Attempt",
 	}
 	get := func() {

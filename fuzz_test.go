@@ -445,9 +445,11 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 		strategy.Immediate, strategy.Sequence{time.Second, 2 * time.Second}, strategy.Decorrelated{Base: 100 * time.Millisecond, Max: 5 * time.Second})
 	jit := pick(in, jitter.None, jitter.Full, jitter.Equal, jitter.Upward(0.5))
 	deadline := pick(in, 0, 0, time.Second, 4*time.Second, 20*time.Second)
-	budget := pick(in, backoff.NoBudget, nil, &backoff.Budget{Ratio: -1, MinPerSecond: -1})
-	if budget != nil && budget != backoff.NoBudget {
-		budget = &backoff.Budget{Ratio: -1, MinPerSecond: -1} // a fresh, empty one
+	// Off, the Transport's own, or one that allows a single retry.
+	disabled := backoff.DisabledBudget()
+	budget := pick(in, disabled, nil, &backoff.Budget{})
+	if budget != nil && budget != disabled {
+		budget = &backoff.Budget{Ratio: -1, MinPerSecond: -1, MaxTokens: 1} // a fresh one
 	}
 	var script []fuzzOutcome
 	for !in.empty() && len(script) < 12 {
@@ -725,7 +727,7 @@ func fuzzTransportOnce(t *testing.T, data []byte) {
 		ra := giveUp.RetryAfter
 		justified = ra > 0 && ra == lastAtt.retryAfter && maxRetryAfter >= 0 && (ra > limit || maxTime > 0 || deadline > 0)
 	case backoff.ErrBudget:
-		justified = budget != nil && budget != backoff.NoBudget
+		justified = budget != nil && budget != disabled
 	}
 	if !justified {
 		t.Errorf("gave up for %s without cause\n%s", reason, describe())

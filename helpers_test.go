@@ -4,8 +4,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
+
+	"github.com/f99b3bbb/backoff"
+	"github.com/f99b3bbb/backoff/strategy"
 )
 
 // rtFunc adapts a function to http.RoundTripper.
@@ -51,4 +55,24 @@ func (l *bodyLog) track(resp *http.Response, n int32) {
 	l.mu.Lock()
 	l.bodies = append(l.bodies, b)
 	l.mu.Unlock()
+}
+
+// spend makes a call to host, through a Transport of its own with budget
+// b, that is refused once it has spent n of the host's retries (fewer if
+// the budget refuses them sooner). Budgets start full: a test that needs
+// an empty one spends it first. Call it in the bubble the test runs in.
+func spend(b *backoff.Budget, host string, n int) {
+	tr := &backoff.Transport{Base: always(http.StatusServiceUnavailable), Budget: b, MaxAttempts: n + 1, Wait: strategy.Immediate}
+	resp, err := tr.RoundTrip(httptest.NewRequest(http.MethodGet, "http://"+host+"/", nil))
+	if err == nil {
+		resp.Body.Close()
+	}
+}
+
+// emptyBudget returns a Budget that refuses every retry to host: it earns
+// nothing, and host's one token is spent.
+func emptyBudget(host string) *backoff.Budget {
+	b := &backoff.Budget{Ratio: -1, MinPerSecond: -1, MaxTokens: 1}
+	spend(b, host, 1)
+	return b
 }

@@ -512,7 +512,7 @@ func TestHostileDrainRealServer(t *testing.T) {
 			tr.MaxAttempts = backoff.Unlimited
 			tr.MaxTime = maxTime
 			tr.AttemptTimeout = attemptTimeout
-			tr.Budget = backoff.NoBudget
+			tr.Budget = backoff.DisabledBudget()
 			// Without the bound, the call would last until this deadline.
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer cancel()

@@ -25,7 +25,7 @@ func TestNestedTransportAttemptsAreOuters(t *testing.T) {
 			}
 			outer := newTransport(inner)
 			outer.MaxAttempts = tt.outer
-			outer.Budget = backoff.NoBudget
+			outer.Budget = backoff.DisabledBudget()
 			resp, err := get(t, outer, "GET", "")
 			if err != nil {
 				t.Fatal(err)
@@ -49,6 +49,7 @@ func TestWithSingleAttemptOnRequest(t *testing.T) {
 		const host = "api.example.com"
 		base := &fakeBase{steps: []step{{status: 503}}}
 		budget := &backoff.Budget{Ratio: 0.5, MinPerSecond: -1}
+		spend(budget, host, 1) // a full bucket would not show a deposit
 		tr := newTransport(base)
 		tr.Budget = budget
 		var giveUps, backoffs int
@@ -111,11 +112,11 @@ func TestSingleAttemptBelowThroughWrapper(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			base := &fakeBase{steps: []step{{status: 503}}}
 			inner := newTransport(base)
-			inner.Budget = backoff.NoBudget
+			inner.Budget = backoff.DisabledBudget()
 			inner.MaxAttempts = 2
 			w := &wrapper{rt: inner}
 			outer := newTransport(w)
-			outer.Budget = backoff.NoBudget
+			outer.Budget = backoff.DisabledBudget()
 			outer.MaxAttempts = 3
 			outer.SingleAttemptBelow = mark
 			resp, err := get(t, outer, "GET", "")
@@ -147,7 +148,7 @@ func TestUnrelatedTransportUnderAttemptContextRetries(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			tokenBase := &fakeBase{steps: []step{{status: 503}, {status: 502}, {status: 200, body: "token"}}}
 			tokens := newTransport(tokenBase)
-			tokens.Budget = backoff.NoBudget
+			tokens.Budget = backoff.DisabledBudget()
 			var tokenAttempts int
 			tokens.Trace = &backoff.Trace{OnAttempt: func(backoff.Event) { tokenAttempts++ }}
 
@@ -163,7 +164,7 @@ func TestUnrelatedTransportUnderAttemptContextRetries(t *testing.T) {
 				return apiBase.RoundTrip(r)
 			})
 			outer := newTransport(auth)
-			outer.Budget = backoff.NoBudget
+			outer.Budget = backoff.DisabledBudget()
 			if outerTimeout {
 				outer.AttemptTimeout = 3600e9 // the attempt gets a context of its own
 			}

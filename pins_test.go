@@ -201,7 +201,7 @@ func TestPinDetailsStatusResetPerAttempt(t *testing.T) {
 			{err: syscall.ECONNRESET},
 		}}
 		tr := newTransport(base)
-		tr.Budget = backoff.NoBudget
+		tr.Budget = backoff.DisabledBudget()
 		tr.MaxAttempts = 2
 		var rec traceRecorder
 		rec.attach(tr)
@@ -229,6 +229,7 @@ func TestPinNestedTransportDoesNotDeposit(t *testing.T) {
 		const host = "api.example.com"
 		base := &fakeBase{steps: []step{{status: 200, body: "ok"}}}
 		budget := &backoff.Budget{Ratio: 0.5, MinPerSecond: -1}
+		spend(budget, host, 1) // a full bucket would not show a deposit
 		inner := newTransport(base)
 		inner.Budget = budget
 		outer := newTransport(inner)
@@ -264,7 +265,7 @@ func TestPinAttemptTimeoutVersusCallerCause(t *testing.T) {
 		defer cancel(nil)
 		tr := &backoff.Transport{
 			AttemptTimeout: time.Second,
-			Budget:         backoff.NoBudget,
+			Budget:         backoff.DisabledBudget(),
 			Base: rtFunc(func(r *http.Request) (*http.Response, error) {
 				<-r.Context().Done() // the attempt timeout
 				cancel(cause)

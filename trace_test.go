@@ -166,7 +166,7 @@ func TestTraceHookCounts(t *testing.T) {
 		{name: "not replayable", steps: []step{{status: 503}}, method: "POST", attempts: 1, giveUp: 1, reason: backoff.ErrNotReplayable},
 		{name: "retry-after over the cap", steps: []step{{status: 503, header: http.Header{"Retry-After": {"3600"}}}}, attempts: 1, giveUp: 1, reason: backoff.ErrRetryAfter},
 		{name: "budget", steps: []step{{status: 503}}, setup: func(tr *backoff.Transport) {
-			tr.Budget = &backoff.Budget{Ratio: -1, MinPerSecond: -1}
+			tr.Budget = emptyBudget("api.example.com")
 		}, attempts: 1, giveUp: 1, reason: backoff.ErrBudget},
 		{name: "cancelled during a wait", steps: []step{{status: 503}}, cancel: true, attempts: 1, backoffs: 1, giveUp: 1, reason: backoff.ErrCanceled},
 	}
@@ -286,7 +286,7 @@ func retryAfterWait(t *testing.T, st step, setup func(*backoff.Transport)) (wait
 	synctest.Test(t, func(t *testing.T) {
 		base := &fakeBase{steps: []step{st, {status: 200}}}
 		tr := newTransport(base)
-		tr.Budget = backoff.NoBudget
+		tr.Budget = backoff.DisabledBudget()
 		if setup != nil {
 			setup(tr)
 		}
@@ -377,7 +377,7 @@ func TestRetryAfterStatusesReadAtFirstUse(t *testing.T) {
 		codes := []int{503}
 		base := &fakeBase{steps: []step{{status: 503, header: http.Header{"Retry-After": {"7"}}}, {status: 200}}}
 		tr := newTransport(base)
-		tr.Budget = backoff.NoBudget
+		tr.Budget = backoff.DisabledBudget()
 		tr.RetryAfterStatuses = codes
 		tr.CloseIdleConnections() // the first use
 		codes[0] = 429
@@ -420,7 +420,7 @@ func TestTransportLogLines(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		base := &fakeBase{steps: []step{{status: 503, header: http.Header{"Retry-After": {"2"}}}, {err: &netError{syscall.ECONNRESET}}, {status: 503}}}
 		tr := newTransport(base)
-		tr.Budget = backoff.NoBudget
+		tr.Budget = backoff.DisabledBudget()
 		tr.MaxAttempts = 3
 		got := logOf(t, tr, context.Background())
 		want := `level=INFO msg="Backing off GET http://api.example.com for 2s after 1 attempt (503 Service Unavailable)" method=GET host=api.example.com attempts=1 elapsed=0s wait=2s status=503 retry_after=2s
@@ -436,7 +436,7 @@ level=ERROR msg="Giving up GET http://api.example.com after 3 attempts (503 Serv
 		synctest.Test(t, func(t *testing.T) {
 			base := &fakeBase{steps: []step{{status: 503}}}
 			tr := newTransport(base)
-			tr.Budget = &backoff.Budget{Ratio: -1, MinPerSecond: -1}
+			tr.Budget = emptyBudget("api.example.com")
 			tr.GiveUpLevel = slog.LevelError
 			got := logOf(t, tr, context.Background())
 			want := `level=WARN msg="Retry budget exhausted for GET http://api.example.com after 1 attempt (503 Service Unavailable)" method=GET host=api.example.com attempts=1 elapsed=0s reason=budget status=503
@@ -451,7 +451,7 @@ level=ERROR msg="Giving up GET http://api.example.com after 3 attempts (503 Serv
 		synctest.Test(t, func(t *testing.T) {
 			base := &fakeBase{steps: []step{{status: 503}}}
 			tr := newTransport(base)
-			tr.Budget = backoff.NoBudget
+			tr.Budget = backoff.DisabledBudget()
 			tr.MaxAttempts = 2
 			tr.BackoffLevel, tr.GiveUpLevel = slog.LevelDebug, slog.LevelWarn
 			got := logOf(t, tr, context.Background())
@@ -468,7 +468,7 @@ level=WARN msg="Giving up GET http://api.example.com after 2 attempts (503 Servi
 		synctest.Test(t, func(t *testing.T) {
 			base := &fakeBase{steps: []step{{status: 503}}}
 			tr := newTransport(base)
-			tr.Budget = backoff.NoBudget
+			tr.Budget = backoff.DisabledBudget()
 			tr.BackoffLevel = slog.LevelDebug
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()

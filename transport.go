@@ -76,8 +76,8 @@ func transportReasonText(r Reason) (string, bool) {
 // response, waits 250ms, 500ms, 1s (strategy.Expo, capped at 10s) with
 // full jitter in between, honours Retry-After on 429 and 503 up to 60s,
 // keeps up to 1 MiB of a request body that has no GetBody so that it can
-// be sent again, and stops retrying to a host whose retries exceed a tenth
-// of its requests (see [Budget]):
+// be sent again, and, once a host's reserve of 100 retries is spent, stops
+// retrying to it beyond a tenth of its requests (see [Budget]):
 //
 //	client := &http.Client{Transport: &backoff.Transport{}}
 //
@@ -126,7 +126,13 @@ func transportReasonText(r Reason) (string, bool) {
 //
 // Retries are what turn a brief outage into a long one. The Transport's
 // [Budget] refuses retries to a host beyond a share of the requests sent
-// there (ErrBudget). AttemptHeader tells the server each attempt's number.
+// there (ErrBudget): a refusal ends the call like a give-up, with its own
+// reason, event and log line ("Retry budget exhausted for …", at WARN).
+// The budget only ever cuts retries short; it never adds any. With the
+// defaults, against a host that fails every request, sequential calls make
+// their 4 attempts each until the reserve is spent (the first 44 to 50
+// calls), then 1.1 attempts per call. AttemptHeader tells the server each
+// attempt's number.
 // A server's X-Should-Retry header is honoured (see [DefaultClassify]).
 //
 // A Transport makes a single attempt, and leaves the retries to the layer
@@ -257,7 +263,7 @@ type Transport struct {
 	// Budget caps the retries per host at a share of the requests sent
 	// there; see [Budget]. If nil, the Transport makes a Budget of its own
 	// with the default settings on first use. Several Transports can share
-	// one Budget; [NoBudget] turns the budget off.
+	// one Budget; [DisabledBudget] turns the budget off.
 	Budget *Budget
 
 	// AttemptHeader, if set, names a request header in which every attempt

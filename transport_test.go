@@ -823,7 +823,7 @@ func TestTransportConnectionReuse(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	// Every request fails once: no budget, to retry them all.
-	tr := &backoff.Transport{Wait: strategy.Immediate, Budget: backoff.NoBudget}
+	tr := &backoff.Transport{Wait: strategy.Immediate, Budget: backoff.DisabledBudget()}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 	const requests = 1000
@@ -1053,9 +1053,10 @@ func TestTransportBudget(t *testing.T) {
 			}
 			resp.Body.Close()
 		}
-		// 10 saved at the start, 10 earned by 100 requests.
-		if got := len(base.sent); got != requests+20 {
-			t.Errorf("%d attempts for %d requests, want %d", got, requests, requests+20)
+		// The reserve of 100, and 9 earned by the 99 requests made after
+		// the first retry (the host's bucket is full before it).
+		if got := len(base.sent); got != requests+109 {
+			t.Errorf("%d attempts for %d requests, want %d", got, requests, requests+109)
 		}
 		budget := 0
 		for _, d := range rec.all {
@@ -1067,6 +1068,42 @@ func TestTransportBudget(t *testing.T) {
 			t.Errorf("no give-up for the budget")
 		}
 		base.checkBodies(t, nil)
+	})
+}
+
+// TestTransportBudgetSequential measures how the budget and MaxAttempts
+// interact with the default waits: sequential calls to a host that always
+// fails get all their attempts until the reserve is spent, then about one
+// retry in ten calls (the larger of 10% per request and 1 per second).
+func TestTransportBudgetSequential(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := &backoff.Transport{Base: always(http.StatusServiceUnavailable)}
+		var attempts []int
+		tr.Trace = &backoff.Trace{OnGiveUp: func(e backoff.Event) { attempts = append(attempts, e.Attempt) }}
+		const calls = 1000
+		for range calls {
+			resp, err := tr.RoundTrip(httptest.NewRequest(http.MethodGet, "http://api.example/", nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		full := 0
+		for full < len(attempts) && attempts[full] == backoff.DefaultMaxAttempts {
+			full++
+		}
+		after := 0
+		for _, n := range attempts[500:] {
+			after += n
+		}
+		perCall := float64(after) / float64(len(attempts[500:]))
+		t.Logf("the first %d calls made %d attempts each; calls 501 to %d made %.3f each", full, backoff.DefaultMaxAttempts, calls, perCall)
+		if full < 33 || full > 70 {
+			t.Errorf("the first %d calls made all their attempts, want 33 (the reserve of 100) to 70", full)
+		}
+		if perCall < 1 || perCall > 1.25 {
+			t.Errorf("%.3f attempts per call once the reserve is spent, want 1 to 1.25", perCall)
+		}
 	})
 }
 
@@ -1083,8 +1120,8 @@ func TestTransportSharedBudget(t *testing.T) {
 				resp.Body.Close()
 			}
 		}
-		if got := len(base.sent); got != 100+20 {
-			t.Errorf("%d attempts for 100 requests through two Transports, want 120", got)
+		if got := len(base.sent); got != 100+109 {
+			t.Errorf("%d attempts for 100 requests through two Transports, want 209", got)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"math"
-	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,32 +9,39 @@ import (
 	"github.com/f99b3bbb/backoff"
 )
 
-// budgetCollector exports the level of the retry budgets of the
+// budgetCollector exports the state of the retry budgets of the
 // instrumented Transports, read when the metrics are collected.
 type budgetCollector struct {
-	desc  *prometheus.Desc
-	hosts *hostSet // nil without WithHosts
+	tokens   *prometheus.Desc // per allow-listed host; only with WithHosts
+	hosts    *prometheus.Desc
+	refusing *prometheus.Desc
+	allowed  []string // the allow-list of WithHosts, without "other"
 
 	mu      sync.Mutex
 	budgets []*backoff.Budget
 }
 
 func newBudgetCollector(o *options, hosts *hostSet) *budgetCollector {
-	var labels []string
+	desc := func(name string, labels []string) *prometheus.Desc {
+		return prometheus.NewDesc(prometheus.BuildFQName(o.namespace, o.subsystem, name), help[name], labels, o.constLabels)
+	}
+	c := &budgetCollector{
+		hosts:    desc("http_retry_budget_hosts", nil),
+		refusing: desc("http_retry_budget_refusing_hosts", nil),
+	}
 	if hosts != nil {
-		labels = []string{"host"}
+		c.tokens = desc("http_retry_budget_tokens", []string{"host"})
+		c.allowed = hosts.names[:len(hosts.names)-1]
 	}
-	name := prometheus.BuildFQName(o.namespace, o.subsystem, "http_retry_budget_tokens")
-	return &budgetCollector{
-		desc:  prometheus.NewDesc(name, help["http_retry_budget_tokens"], labels, o.constLabels),
-		hosts: hosts,
-	}
+	return c
 }
 
-// ObserveBudget makes m export the level of the retry budget b in the gauge
-// http_retry_budget_tokens, read when the metrics are collected. The budget
-// of a Transport is the one its RetryBudget method returns, whether its
-// Budget field is set or not:
+// ObserveBudget makes m export the state of the retry budget b, read when
+// the metrics are collected: the gauges http_retry_budget_hosts and
+// http_retry_budget_refusing_hosts, and, with [WithHosts], the level of
+// each allow-listed host in http_retry_budget_tokens. The budget of a
+// Transport is the one its RetryBudget method returns, whether its Budget
+// field is set or not:
 //
 //	t := &backoff.Transport{Trace: m.Trace()}
 //	m.ObserveBudget(t.RetryBudget())
@@ -43,8 +49,9 @@ func newBudgetCollector(o *options, hosts *hostSet) *budgetCollector {
 // It modifies neither b nor any Transport, and may be called at any time,
 // before or after the Transport's first use. A budget is exported once
 // however many times it is observed, and one shared by several Transports
-// is one budget; the levels of several budgets are combined as the package
-// documentation says. If m or b is nil, it does nothing.
+// is one budget; the state of several budgets is combined as the package
+// documentation says. A collection costs the same whatever the number of
+// hosts the budgets have seen. If m or b is nil, it does nothing.
 func (m *Metrics) ObserveBudget(b *backoff.Budget) {
 	if m == nil || b == nil {
 		return
@@ -64,35 +71,39 @@ func (c *budgetCollector) add(b *backoff.Budget) {
 	c.budgets = append(c.budgets, b)
 }
 
-func (c *budgetCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *budgetCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.hosts
+	ch <- c.refusing
+	if c.tokens != nil {
+		ch <- c.tokens
+	}
+}
 
-// Collect sends, per label value, the lowest level among the hosts that map
-// to it: the host closest to running out of retries is the one to watch.
+// Collect sends the sums of the budgets' host counts and, per allow-listed
+// host, the lowest level among the budgets: the budget closest to running
+// out of retries is the one to watch.
 func (c *budgetCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	budgets := append([]*backoff.Budget(nil), c.budgets...)
 	c.mu.Unlock()
-	lowest := make(map[string]float64)
-	for _, b := range budgets {
-		b.Range(func(host string, tokens float64) bool {
-			label := ""
-			if c.hosts != nil {
-				label = c.hosts.names[c.hosts.lookup(strings.ToLower(host))]
-			}
-			if v, ok := lowest[label]; !ok || tokens < v {
-				lowest[label] = tokens
-			}
-			return true
-		})
+	if len(budgets) == 0 {
+		return
 	}
-	for label, tokens := range lowest {
-		if math.IsInf(tokens, 1) {
-			continue
+	var hosts, refusing int
+	for _, b := range budgets {
+		s := b.Stats()
+		hosts += s.Hosts
+		refusing += s.Refusing
+	}
+	ch <- prometheus.MustNewConstMetric(c.hosts, prometheus.GaugeValue, float64(hosts))
+	ch <- prometheus.MustNewConstMetric(c.refusing, prometheus.GaugeValue, float64(refusing))
+	for _, host := range c.allowed {
+		lowest := budgets[0].Tokens(host)
+		for _, b := range budgets[1:] {
+			lowest = min(lowest, b.Tokens(host))
 		}
-		if c.hosts != nil {
-			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, tokens, label)
-		} else {
-			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, tokens)
+		if !math.IsInf(lowest, 1) { // +Inf: only DisabledBudgets
+			ch <- prometheus.MustNewConstMetric(c.tokens, prometheus.GaugeValue, lowest, host)
 		}
 	}
 }

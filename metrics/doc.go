@@ -38,12 +38,20 @@
 //	backoff_http_request_duration_seconds{method}        histogram
 //	backoff_http_request_attempts{method}                histogram
 //	backoff_http_waits_in_flight{method}                 gauge
-//	backoff_http_retry_budget_tokens                     gauge
+//	backoff_http_retry_budget_hosts                      gauge
+//	backoff_http_retry_budget_refusing_hosts             gauge
+//	backoff_http_retry_budget_tokens{host}               gauge, with WithHosts only
 //
-// backoff_http_retry_budget_tokens is the level of the retry budget (see
-// [backoff.Budget]) of the Transports given to ObserveBudget: the retries
-// it allows now, the lowest over the hosts it has seen (with [WithHosts], one series
-// per host of the allow-list and one, "other", for the rest).
+// The budget gauges describe the retry budgets (see [backoff.Budget]) of
+// the Transports given to ObserveBudget, read at each scrape at a cost
+// that does not depend on the number of hosts: the hosts with a bucket of
+// their own (those that spent retries and have not earned them back), the
+// hosts whose retries were refused during the last whole second, and, for
+// each host of the [WithHosts] allow-list, the retries the budgets allow
+// it now (the lowest among the budgets; a host without a bucket of its
+// own is at MaxTokens). The counts are summed over the budgets. The
+// refusals themselves are counted in backoff_http_giveups_total with the
+// reason "budget".
 //
 // The labels and their values:
 //

@@ -140,10 +140,12 @@ func ExampleMetrics_Trace() {
 	// backoff_http_retries_total{method="GET",reason="status"} 1
 }
 
-// ObserveBudget exports the level of a Transport's retry budget, read at
-// each scrape: here the Transport's own budget, after one retry.
+// ObserveBudget exports the state of a Transport's retry budget, read at
+// each scrape: here the Transport's own budget, after one retry to an
+// allow-listed host. The host has a bucket of its own until it earns the
+// retry back.
 func ExampleMetrics_ObserveBudget() {
-	m, err := metrics.New(prometheus.NewRegistry())
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.WithHosts("api.example.com"))
 	if err != nil {
 		panic(err)
 	}
@@ -161,9 +163,11 @@ func ExampleMetrics_ObserveBudget() {
 	}
 	resp.Body.Close()
 
-	printSeries(m, "backoff_http_retry_budget_tokens")
+	printSeries(m, "backoff_http_retry_budget_tokens", "backoff_http_retry_budget_hosts", "backoff_http_retry_budget_refusing_hosts")
 	// Output:
-	// backoff_http_retry_budget_tokens 9.1
+	// backoff_http_retry_budget_hosts 1
+	// backoff_http_retry_budget_refusing_hosts 0
+	// backoff_http_retry_budget_tokens{host="api.example.com"} 99
 }
 
 // Outside HTTP, a Policy's Name labels its metrics.

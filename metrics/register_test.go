@@ -3,7 +3,6 @@ package metrics_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/f99b3bbb/backoff"
 	"github.com/f99b3bbb/backoff/metrics"
+	"github.com/f99b3bbb/backoff/strategy"
 )
 
 func TestRegisterTwice(t *testing.T) {
@@ -282,12 +282,25 @@ func TestObserveBudget(t *testing.T) {
 	if own.RetryBudget() == shared {
 		t.Error("the Transport without Budget shares the other Budget")
 	}
-	shared.Tokens("api.test") // the host is seen, at the initial level
+	// Budgets are summed, each once: the shared one has a host with a
+	// bucket, the other two hosts.
+	spend := func(b *backoff.Budget, host string) {
+		tr := &backoff.Transport{Base: &flakyBase{failures: 1}, Budget: b, Wait: strategy.Immediate}
+		req, _ := http.NewRequest("GET", "http://"+host+"/", nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	spend(shared, "api.test")
+	spend(own.RetryBudget(), "a.test")
+	spend(own.RetryBudget(), "b.test")
 	if err := testutil.CollectAndCompare(m, strings.NewReader(`
-# HELP backoff_http_retry_budget_tokens `+metrics.Help["http_retry_budget_tokens"]+`
-# TYPE backoff_http_retry_budget_tokens gauge
-backoff_http_retry_budget_tokens `+fmt.Sprint(shared.Tokens("api.test"))+`
-`), "backoff_http_retry_budget_tokens"); err != nil {
+# HELP backoff_http_retry_budget_hosts `+metrics.Help["http_retry_budget_hosts"]+`
+# TYPE backoff_http_retry_budget_hosts gauge
+backoff_http_retry_budget_hosts 3
+`), "backoff_http_retry_budget_hosts"); err != nil {
 		t.Error(err)
 	}
 }

@@ -762,7 +762,7 @@ func TestSoakAttemptTimeoutAndCancel(t *testing.T) {
 	defer cancel()
 	tr := &backoff.Transport{
 		AttemptTimeout: 5 * time.Millisecond,
-		Budget:         backoff.NoBudget,
+		Budget:         backoff.DisabledBudget(),
 		// As net/http's transport does, the Base gives up when the
 		// attempt's context is done, with its cause; the caller cancels
 		// in the meantime.

@@ -179,6 +179,7 @@ func TestTransportExposition(t *testing.T) {
 		Jitter:      jitter.None,
 		MaxAttempts: 3,
 		Trace:       backoff.JoinTraces(&backoff.Trace{OnAttempt: func(backoff.Event) { userAttempts++ }}, m.Trace()),
+		Budget:      &backoff.Budget{MinPerSecond: -1}, // levels that do not depend on the time
 	}
 	m.ObserveBudget(tr.RetryBudget())
 	// In a bubble, time moves only when every goroutine waits: the
@@ -250,8 +251,10 @@ backoff_http_request_duration_seconds_count{method="other"} 1
 `+head("http_retries_total", "counter")+`
 backoff_http_retries_total{method="GET",reason="status"} 4
 backoff_http_retries_total{method="GET",reason="transport_error"} 2
-`+head("http_retry_budget_tokens", "gauge")+`
-backoff_http_retry_budget_tokens 4.7
+`+head("http_retry_budget_hosts", "gauge")+`
+backoff_http_retry_budget_hosts 1
+`+head("http_retry_budget_refusing_hosts", "gauge")+`
+backoff_http_retry_budget_refusing_hosts 0
 `+head("http_wait_seconds", "histogram")+`
 backoff_http_wait_seconds_bucket{method="GET",le="1"} 6
 backoff_http_wait_seconds_bucket{method="GET",le="5"} 6
@@ -281,6 +284,7 @@ func TestTransportRetryAfter(t *testing.T) {
 		Jitter:      jitter.None,
 		MaxAttempts: 3,
 		Trace:       m.Trace(),
+		Budget:      &backoff.Budget{MinPerSecond: -1}, // levels that do not depend on the time
 	}
 	m.ObserveBudget(tr.RetryBudget())
 	synctest.Test(t, func(t *testing.T) {
@@ -350,9 +354,12 @@ backoff_http_retry_after_seconds_bucket{host="other",method="GET",outcome="unuse
 backoff_http_retry_after_seconds_bucket{host="other",method="GET",outcome="unused",le="+Inf"} 1
 backoff_http_retry_after_seconds_sum{host="other",method="GET",outcome="unused"} 1
 backoff_http_retry_after_seconds_count{host="other",method="GET",outcome="unused"} 1
+`+head("http_retry_budget_hosts", "gauge")+`
+backoff_http_retry_budget_hosts 2
+`+head("http_retry_budget_refusing_hosts", "gauge")+`
+backoff_http_retry_budget_refusing_hosts 0
 `+head("http_retry_budget_tokens", "gauge")+`
-backoff_http_retry_budget_tokens{host="api.test"} 9.2
-backoff_http_retry_budget_tokens{host="other"} 10.1
+backoff_http_retry_budget_tokens{host="api.test"} 99.1
 `+head("http_wait_seconds", "histogram")+`
 backoff_http_wait_seconds_bucket{host="api.test",method="GET",le="1"} 0
 backoff_http_wait_seconds_bucket{host="api.test",method="GET",le="5"} 1

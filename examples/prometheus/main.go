@@ -98,7 +98,7 @@ func run(ctx context.Context, w io.Writer, cfg config) error {
 	transport := &backoff.Transport{
 		Wait:        strategy.Expo{Factor: 10 * time.Millisecond, Max: 100 * time.Millisecond},
 		MaxAttempts: 3,
-		Budget:      backoff.NoBudget,
+		Budget:      backoff.DisabledBudget(),
 		Trace:       m.Trace(),
 	}
 	// The budget's gauge (none here: NoBudget never runs out).
