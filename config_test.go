@@ -291,13 +291,7 @@ func TestPolicyBadLimits(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				p := tt.p
 				p.Wait, p.Jitter = strategy.Constant{Interval: s}, jitter.None
-				ctx := context.Background()
-				if tt.ctx != 0 {
-					var cancel context.CancelFunc
-					ctx, cancel = context.WithTimeout(ctx, tt.ctx)
-					defer cancel()
-				}
-				ctx, attempt := runawayGuard(t, ctx, 1000)
+				ctx, attempt := runawayGuard(t, timeoutContext(t, tt.ctx), 1000)
 				calls := 0
 				start := time.Now()
 				_, err := p.Do(ctx, func(context.Context) (int, error) { calls++; attempt(); return 0, errBoom })

@@ -208,19 +208,6 @@ func faultTransport(t *testing.T, base http.RoundTripper) (*backoff.Transport, *
 	return tr, tb
 }
 
-func newRequest(t *testing.T, ctx context.Context, method, url, body string) *http.Request {
-	t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return req
-}
-
 // readBody reads and closes resp's body.
 func readBody(resp *http.Response) (string, error) {
 	defer resp.Body.Close()

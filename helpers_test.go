@@ -1,12 +1,16 @@
 package backoff_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
+	"time"
 
 	"github.com/f99b3bbb/backoff"
 	"github.com/f99b3bbb/backoff/strategy"
@@ -75,4 +79,30 @@ func emptyBudget(host string) *backoff.Budget {
 	b := &backoff.Budget{Ratio: -1, MinPerSecond: -1, MaxTokens: 1}
 	spend(b, host, 1)
 	return b
+}
+
+// newRequest builds a request with ctx, and body unless it is empty.
+func newRequest(t *testing.T, ctx context.Context, method, url, body string) *http.Request {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// timeoutContext returns a background context that times out after d, or
+// one with no deadline if d is 0. It is cancelled when t ends.
+func timeoutContext(t *testing.T, d time.Duration) context.Context {
+	ctx := context.Background()
+	if d != 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		t.Cleanup(cancel)
+	}
+	return ctx
 }

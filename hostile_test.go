@@ -233,16 +233,7 @@ func TestHostileClientTimeout(t *testing.T) {
 				tr.AttemptTimeout = time.Second
 				tr.MaxAttempts = 3
 				client := &http.Client{Transport: tr}
-				ctx := context.Background()
-				if tt.deadline > 0 {
-					var cancel context.CancelFunc
-					ctx, cancel = context.WithTimeout(ctx, tt.deadline)
-					defer cancel()
-				}
-				req, err := http.NewRequestWithContext(ctx, "GET", "http://api.example.com/", nil)
-				if err != nil {
-					t.Fatal(err)
-				}
+				req := newRequest(t, timeoutContext(t, tt.deadline), "GET", "http://api.example.com/", "")
 				resp, err := client.Do(req)
 				if err == nil {
 					resp.Body.Close()
@@ -419,16 +410,7 @@ func TestHostileDrainBoundedInTime(t *testing.T) {
 				tr.MaxAttempts = 2
 				tr.MaxTime = tt.maxTime
 				tr.AttemptTimeout = tt.attemptTimeout
-				ctx := context.Background()
-				if tt.deadline > 0 {
-					var cancel context.CancelFunc
-					ctx, cancel = context.WithTimeout(ctx, tt.deadline)
-					defer cancel()
-				}
-				req, err := http.NewRequestWithContext(ctx, "GET", "http://api.example.com/", nil)
-				if err != nil {
-					t.Fatal(err)
-				}
+				req := newRequest(t, timeoutContext(t, tt.deadline), "GET", "http://api.example.com/", "")
 				start := time.Now()
 				resp, err := tr.RoundTrip(req)
 				if got := time.Since(start); got != tt.wantEnd {

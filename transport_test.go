@@ -519,13 +519,7 @@ func TestTransportRetryAfter(t *testing.T) {
 				tr.MaxTime = tt.maxTime
 				var rec traceRecorder
 				rec.attach(tr)
-				ctx := context.Background()
-				if tt.deadline > 0 {
-					var cancel context.CancelFunc
-					ctx, cancel = context.WithTimeout(ctx, tt.deadline)
-					defer cancel()
-				}
-				req, _ := http.NewRequestWithContext(ctx, "GET", "http://api.example.com/", nil)
+				req, _ := http.NewRequestWithContext(timeoutContext(t, tt.deadline), "GET", "http://api.example.com/", nil)
 				resp, err := tr.RoundTrip(req)
 				if err != nil {
 					t.Fatal(err)
