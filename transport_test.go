@@ -166,6 +166,22 @@ func get(t *testing.T, rt http.RoundTripper, method, body string) (*http.Respons
 	return rt.RoundTrip(req)
 }
 
+// attemptsFor sends a GET through a Transport with no waits over a
+// fakeBase that plays steps, closes the response's body and returns the
+// number of attempts the base saw.
+func attemptsFor(t *testing.T, steps ...step) int {
+	t.Helper()
+	base := &fakeBase{steps: steps}
+	tr := newTransport(base)
+	tr.Wait = strategy.Immediate
+	resp, err := get(t, tr, "GET", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return len(base.sent)
+}
+
 func TestTransportRetries503Then200(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		base := &fakeBase{steps: []step{{status: 503, body: "busy"}, {status: 503, body: "busy"}, {status: 200, body: "ok"}}}
@@ -384,15 +400,7 @@ func TestTransportStatusClassification(t *testing.T) {
 		408: true, 409: false, 425: true, 429: true, 500: true, 501: false, 502: true,
 		503: true, 504: true, 505: false, 511: false,
 	} {
-		base := &fakeBase{steps: []step{{status: code}, {status: 299}}}
-		tr := newTransport(base)
-		tr.Wait = strategy.Immediate
-		resp, err := get(t, tr, "GET", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if got := len(base.sent) == 2; got != retried {
+		if got := attemptsFor(t, step{status: code}, step{status: 299}) == 2; got != retried {
 			t.Errorf("status %d: retried = %v, want %v", code, got, retried)
 		}
 	}
@@ -1199,16 +1207,9 @@ func TestTransportXShouldRetry(t *testing.T) {
 		{200, "true", 1},
 	}
 	for _, tt := range tests {
-		base := &fakeBase{steps: []step{{status: tt.status, header: http.Header{"X-Should-Retry": {tt.value}}}, {status: 200}}}
-		tr := newTransport(base)
-		tr.Wait = strategy.Immediate
-		resp, err := get(t, tr, "GET", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if len(base.sent) != tt.attempts {
-			t.Errorf("%d with X-Should-Retry: %s: %d attempts, want %d", tt.status, tt.value, len(base.sent), tt.attempts)
+		n := attemptsFor(t, step{status: tt.status, header: http.Header{"X-Should-Retry": {tt.value}}}, step{status: 200})
+		if n != tt.attempts {
+			t.Errorf("%d with X-Should-Retry: %s: %d attempts, want %d", tt.status, tt.value, n, tt.attempts)
 		}
 	}
 }
