@@ -79,9 +79,8 @@ func compare(t *testing.T, m *metrics.Metrics, want string, names ...string) {
 	}
 }
 
-// total returns the sum of the values of a counter or gauge, or of the
-// counts of a histogram, over all its series.
-func total(t *testing.T, c prometheus.Collector, name string) float64 {
+// gather registers c alone in a new pedantic registry and gathers it.
+func gather(t *testing.T, c prometheus.Collector) []*dto.MetricFamily {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	if err := reg.Register(c); err != nil {
@@ -91,8 +90,15 @@ func total(t *testing.T, c prometheus.Collector, name string) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return mfs
+}
+
+// total returns the sum of the values of a counter or gauge, or of the
+// counts of a histogram, over all its series.
+func total(t *testing.T, c prometheus.Collector, name string) float64 {
+	t.Helper()
 	var sum float64
-	for _, mf := range mfs {
+	for _, mf := range gather(t, c) {
 		if mf.GetName() != name {
 			continue
 		}
@@ -108,15 +114,7 @@ func total(t *testing.T, c prometheus.Collector, name string) float64 {
 // none.
 func value(t *testing.T, c prometheus.Collector, name string, pairs ...string) float64 {
 	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	if err := reg.Register(c); err != nil {
-		t.Fatal(err)
-	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
+	for _, mf := range gather(t, c) {
 		if mf.GetName() != name {
 			continue
 		}
