@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/f99b3bbb/backoff"
 	"github.com/f99b3bbb/backoff/metrics"
+	"github.com/f99b3bbb/backoff/strategy"
 )
 
 // canned is an in-memory Base that answers every request with the same 200
@@ -150,5 +152,44 @@ func TestFirstTryAllocs(t *testing.T) {
 	a1 := testing.AllocsPerRun(1000, func() { on.Do(ctx, op) })
 	if a0 != a1 {
 		t.Errorf("Policy: %v allocations per call with metrics, %v without", a1, a0)
+	}
+}
+
+// always503 answers every request with a 503.
+type always503 struct{}
+
+func (always503) RoundTrip(req *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{}, Body: http.NoBody, Request: req}, nil
+}
+
+// BenchmarkBudgetScrape measures a scrape of the metrics of a Transport
+// whose budget has seen 10, 10,000 or 1,000,000 distinct hosts, each
+// retried once: it must cost the same.
+func BenchmarkBudgetScrape(b *testing.B) {
+	for _, hosts := range []int{10, 10_000, 1_000_000} {
+		b.Run(fmt.Sprintf("hosts=%d", hosts), func(b *testing.B) {
+			reg := prometheus.NewRegistry()
+			m, err := metrics.New(reg, metrics.WithHosts("host1.example", "host2.example", "host3.example"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			tr := &backoff.Transport{Base: always503{}, MaxAttempts: 2, Wait: strategy.Immediate, Trace: m.Trace()}
+			m.ObserveBudget(tr.RetryBudget())
+			for i := range hosts {
+				req, _ := http.NewRequest("GET", fmt.Sprintf("http://host%d.example/", i), nil)
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := reg.Gather(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
