@@ -380,3 +380,22 @@ func BenchmarkBudget(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkBudgetRead measures what a metrics scrape reads of a Budget,
+// Stats and the Tokens of a host, after 10 or 1,000,000 distinct hosts
+// were each retried once: it must cost the same.
+func BenchmarkBudgetRead(b *testing.B) {
+	for _, hosts := range []int{10, 1_000_000} {
+		b.Run(fmt.Sprintf("hosts=%d", hosts), func(b *testing.B) {
+			bg := &Budget{}
+			for i := range hosts {
+				bg.withdraw(fmt.Sprintf("host%d.example", i))
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				bg.Stats()
+				bg.Tokens("host1.example")
+			}
+		})
+	}
+}
