@@ -301,13 +301,17 @@ func (c *budgetConfig) refill(k *bucket, now time.Duration) {
 	}
 }
 
-// satAdd returns level + n, at most max, for n ≥ 0 (a float that may be
-// too large for an int64).
+// satAdd returns level + n, at most max, for 0 ≤ level ≤ max and n ≥ 0
+// (a float that may be too large for an int64).
 func satAdd(level int64, n float64, max int64) int64 {
 	if n >= float64(max-level) {
 		return max
 	}
-	return level + int64(n)
+	// n < 2⁶³ here, but float64(max-level) may have rounded up.
+	if v := level + int64(n); v >= level && v <= max {
+		return v
+	}
+	return max
 }
 
 // deposit records a request sent to host.

@@ -399,3 +399,27 @@ func BenchmarkBudgetRead(b *testing.B) {
 		})
 	}
 }
+
+func TestSatAdd(t *testing.T) {
+	const maxInt = math.MaxInt64
+	tests := []struct {
+		level int64
+		n     float64
+		max   int64
+		want  int64
+	}{
+		{0, 0.5, 10, 0},
+		{3, 4, 10, 7},
+		{3, 7, 10, 10},
+		{3, 1e300, 10, 10},
+		{3, math.Inf(1), 10, 10},
+		{2000, 1 << 62, maxInt, 2000 + 1<<62},
+		{1 << 62, 1 << 62, maxInt, maxInt}, // float64(max-level) rounds up to 2⁶²
+		{maxInt - 1, 1, maxInt, maxInt},
+	}
+	for _, tt := range tests {
+		if got := satAdd(tt.level, tt.n, tt.max); got != tt.want {
+			t.Errorf("satAdd(%d, %v, %d) = %d, want %d", tt.level, tt.n, tt.max, got, tt.want)
+		}
+	}
+}

@@ -22,18 +22,28 @@ import (
 // after a fixed latency: the waits and the latency pass in virtual time,
 // so a minute-long outage takes seconds.
 const (
-	coldCallers    = 100                   // concurrent first requests of a new client
-	outageCallers  = 100                   // goroutines calling in a loop
-	outageFor      = 90 * time.Second      // every request fails for this long
-	steadyFrom     = 30 * time.Second      // the steady state is measured from here
-	backendLatency = 50 * time.Millisecond // of every response
-	callTimeout    = 120 * time.Second     // http.Client.Timeout of every layer
-	outageTick     = time.Second           // the resolution of the counts
+	coldCallers    = 100               // concurrent first requests of a new client
+	outageCallers  = 100               // goroutines calling in a loop
+	outageFor      = 90 * time.Second  // every request fails for this long
+	steadyFrom     = 30 * time.Second  // the steady state is measured from here
+	callTimeout    = 120 * time.Second // http.Client.Timeout of every layer
+	outageTick     = time.Second       // the resolution of the counts
 	outageSeconds  = int(outageFor / outageTick)
 	steadySecond   = int(steadyFrom / outageTick)
 	maxPerLogical  = 1.1       // the target for ours, in steady state
 	defaultLayerID = "backoff" // the layer the targets apply to
 )
+
+// backendLatency is the latency of every response. Under the race
+// detector, ten times as long, for ten times fewer calls: a run there is
+// several times slower.
+var backendLatency = 50 * time.Millisecond
+
+func init() {
+	if raceEnabled {
+		backendLatency *= 10
+	}
+}
 
 // overloadLayers are the layers with their defaults: only the base is set
 // (and retryablehttp's logger silenced).
@@ -187,6 +197,13 @@ func TestOverload(t *testing.T) {
 	fmt.Fprintf(&b, "%-14s %-12s %-22s %-22s %-10s\n", "layer", "cold start", "outage: first 30s", "outage: 30s to 90s", "calls")
 	for _, l := range overloadLayers {
 		ok := coldStart(t, l.make)
+		if raceEnabled && l.name == "failsafe" {
+			// Under the race detector, failsafe-go's outage crashes the
+			// runtime (SIGSEGV in runtime.(*timer).maybeRunChan, from
+			// its select on a timer in a synctest bubble, go1.26.8).
+			fmt.Fprintf(&b, "%-14s %-12s (outage not run under the race detector)\n", l.name, fmt.Sprintf("%d/%d", ok, coldCallers))
+			continue
+		}
 		calls, hits := outage(t, l.make)
 		early := float64(sum(hits[:steadySecond])) / float64(sum(calls[:steadySecond]))
 		steady := float64(sum(hits[steadySecond:])) / float64(sum(calls[steadySecond:]))
@@ -206,6 +223,6 @@ func TestOverload(t *testing.T) {
 		first := float64(hits[0]) - maxPerLogical*float64(calls[0])
 		fmt.Fprintf(&b, "%-14s the reserve: %.0f requests beyond %v per logical request, %.0f of them in the first second\n", "", extra, maxPerLogical, first)
 	}
-	t.Logf("cold start: %d concurrent GETs of a new client, each meeting one 503; outage: %d goroutines in a loop for %v against a backend failing every request after %v; requests received per logical request:\n%s",
+	t.Logf("cold start: %d concurrent GETs of a new client, each meeting one 503; outage: %d goroutines in a loop for %v against a backend answering in %v, failing every request; requests received per logical request:\n%s",
 		coldCallers, outageCallers, outageFor, backendLatency, b.String())
 }

@@ -43,6 +43,10 @@ const two63 float64 = 1 << 63
 const oneBelow1 = 1 - 0x1p-53
 
 // clampUnit clamps u into [0, 1); NaN gives 0.
+//
+// Package strategy has the same function: strategy and jitter are the
+// innermost layer and import only the standard library, so the two
+// keep their own copies rather than share a package.
 func clampUnit(u float64) float64 {
 	switch {
 	case !(u > 0): // also NaN

@@ -73,6 +73,10 @@ func (d Decorrelated) Next(s State) (time.Duration, bool) {
 const oneBelow1 = 1 - 0x1p-53
 
 // clampUnit clamps u into [0, 1); NaN gives 0.
+//
+// Package jitter has the same function: strategy and jitter are the
+// innermost layer and import only the standard library, so the two
+// keep their own copies rather than share a package.
 func clampUnit(u float64) float64 {
 	switch {
 	case !(u > 0): // also NaN
