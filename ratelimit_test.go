@@ -293,3 +293,85 @@ func TestParseRateLimitAllocs(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseRateLimit(f *testing.F) {
+	hour := rlEpoch(time.Hour)
+	// mask, RateLimit, a remaining, a reset, a reset-after, now (Unix s, ns), later by
+	f.Add(uint8(0b00011000), "", "0", hour, "", rlNow.Unix(), uint32(0), int64(time.Minute))
+	f.Add(uint8(0b00011000), "", "4999", hour, "", rlNow.Unix(), uint32(0), int64(time.Hour))
+	f.Add(uint8(0b00000001), `"default";r=0;t=30`, "", "", "", rlNow.Unix(), uint32(0), int64(time.Second))
+	f.Add(uint8(0b00000001), `"burst";r=0;t=12, "daily";r=0;t=40000;pk=:QQ==:`, "", "", "", int64(0), uint32(5), int64(1))
+	f.Add(uint8(0b00000001), "limit=100, remaining=0, reset=30", "", "", "", rlNow.Unix(), uint32(0), int64(0))
+	f.Add(uint8(0b00000110), "", "0", "30", "", rlNow.Unix(), uint32(0), int64(time.Second))
+	f.Add(uint8(0b00111000), "", "0", rlEpoch(2*time.Second)+".123", "1.5", rlNow.Unix(), uint32(999999999), int64(time.Millisecond))
+	f.Add(uint8(0b11000000), "", "0.0", "99999999999999999999", "", rlNow.Unix(), uint32(1), int64(math.MaxInt64))
+	f.Add(uint8(0b11111111), `"a";r=0`, "0", "9223372036854775807", "9223372036.855", int64(-62135596800), uint32(0), int64(time.Hour))
+	f.Add(uint8(0b00011001), `"x";r=0;t=5 garbage`, " 0 ", "\t1000000000", "", int64(253402300799), uint32(999999999), int64(1))
+	f.Fuzz(func(t *testing.T, mask uint8, rl, remaining, reset, after string, nowSec int64, nowNsec uint32, later int64) {
+		values := [...]string{rl, remaining, reset, remaining, reset, after, remaining, reset}
+		h := make(http.Header)
+		for i, name := range rateLimitFields {
+			if mask&(1<<i) != 0 {
+				h[name] = []string{values[i]}
+			}
+		}
+		// A now in years 1 to 9999, never the zero time, and a later one.
+		const lo, span = -62135596799, 253402300800 + 62135596799
+		now := time.Unix(lo+(nowSec%span+span)%span, int64(nowNsec%1e9))
+		if later < 0 {
+			later = -(later + 1)
+		}
+		d, ok := ParseRateLimit(h, now)
+		if d < 0 {
+			t.Fatalf("ParseRateLimit(%q, %v) = %v, %v: negative", h, now, d, ok)
+		}
+		if !ok && d != 0 {
+			t.Fatalf("ParseRateLimit(%q, %v) = %v, false: a wait without ok", h, now, d)
+		}
+		// Later, the answer is the same and the wait no longer; it shrinks
+		// by no more than the time that passed (delta seconds do not
+		// shrink at all, epoch seconds by exactly that, down to 0).
+		d2, ok2 := ParseRateLimit(h, now.Add(time.Duration(later)))
+		if ok2 != ok || d2 > d || d2 < d-time.Duration(later) {
+			t.Fatalf("ParseRateLimit(%q) = %v, %v at %v, %v, %v %v later", h, d, ok, now, d2, ok2, time.Duration(later))
+		}
+		// Optional white space around every line changes nothing, nor an
+		// invalid line before every line.
+		padded, prefixed := make(http.Header), make(http.Header)
+		for name, lines := range h {
+			padded[name] = []string{" \t" + lines[0] + "\t "}
+			prefixed[name] = []string{"\x00", lines[0]}
+		}
+		if d3, ok3 := ParseRateLimit(padded, now); d3 != d || ok3 != ok {
+			t.Fatalf("ParseRateLimit(%q) = %v, %v; with white space %v, %v", h, d, ok, d3, ok3)
+		}
+		if d3, ok3 := ParseRateLimit(prefixed, now); d3 != d || ok3 != ok {
+			t.Fatalf("ParseRateLimit(%q) = %v, %v; after an invalid line %v, %v", h, d, ok, d3, ok3)
+		}
+	})
+}
+
+func BenchmarkParseRateLimit(b *testing.B) {
+	for _, bb := range []struct {
+		name string
+		h    http.Header
+	}{
+		{"absent", rlHeader(
+			"Content-Type", "application/json; charset=utf-8", "Date", "Sun, 01 Mar 2026 12:00:00 GMT",
+			"Cache-Control", "no-cache", "Content-Length", "89", "Server", "nginx")},
+		{"GitHub-exhausted", rlHeader(
+			"Content-Type", "application/json; charset=utf-8", "Date", "Sun, 01 Mar 2026 12:00:00 GMT",
+			"X-RateLimit-Limit", "5000", "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", rlEpoch(time.Hour),
+			"X-RateLimit-Used", "5000", "X-RateLimit-Resource", "core")},
+		{"IETF-exhausted", rlHeader(
+			"RateLimit-Policy", `"burst";q=100;w=60,"daily";q=1000;w=86400`,
+			"RateLimit", `"burst";r=0;t=12, "daily";r=0;t=40000`)},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				ParseRateLimit(bb.h, rlNow)
+			}
+		})
+	}
+}
