@@ -375,3 +375,65 @@ func BenchmarkParseRateLimit(b *testing.B) {
 		})
 	}
 }
+
+func TestParseShouldRetry(t *testing.T) {
+	both := []string{"X-Should-Retry", "Stripe-Should-Retry"}
+	reversed := []string{"Stripe-Should-Retry", "X-Should-Retry"}
+	tests := []struct {
+		name      string
+		header    http.Header
+		names     []string
+		retry, ok bool
+	}{
+		{"true", rlHeader("X-Should-Retry", "true"), both, true, true},
+		{"false", rlHeader("X-Should-Retry", "false"), both, false, true},
+		{"FALSE", rlHeader("X-Should-Retry", "FALSE"), both, false, true},
+		{"True", rlHeader("X-Should-Retry", "True"), both, true, true},
+		{"padded", rlHeader("X-Should-Retry", " false "), both, false, true},
+		{"tabs", rlHeader("X-Should-Retry", "\ttRuE\t"), both, true, true},
+		{"garbage", rlHeader("X-Should-Retry", "perhaps"), both, false, false},
+		{"empty", rlHeader("X-Should-Retry", ""), both, false, false},
+		{"1", rlHeader("X-Should-Retry", "1"), both, false, false},
+		{"a prefix", rlHeader("X-Should-Retry", "fals"), both, false, false},
+		{"inner space", rlHeader("X-Should-Retry", "fa lse"), both, false, false},
+		{"non-ASCII umlaut", rlHeader("X-Should-Retry", "fälse"), both, false, false},
+		{"non-ASCII long s", rlHeader("X-Should-Retry", "falſe"), both, false, false},
+		{"list in one value", rlHeader("X-Should-Retry", "false, true"), both, false, false},
+		{"two values, first used", rlHeader("X-Should-Retry", "false", "X-Should-Retry", "true"), both, false, true},
+		{"absent", rlHeader("Retry-After", "5"), both, false, false},
+		{"nil header", nil, both, false, false},
+		{"no names", rlHeader("X-Should-Retry", "true"), nil, false, false},
+		{"Stripe", rlHeader("Stripe-Should-Retry", "true"), both, true, true},
+		{"Stripe, lower-case name on the wire", rlHeader("stripe-should-retry", "false"), both, false, true},
+		{"both: the first name wins", rlHeader("X-Should-Retry", "false", "Stripe-Should-Retry", "true"), both, false, true},
+		{"both, names reversed", rlHeader("X-Should-Retry", "false", "Stripe-Should-Retry", "true"), reversed, true, true},
+		{"first present is garbage: no answer", rlHeader("X-Should-Retry", "maybe", "Stripe-Should-Retry", "true"), both, false, false},
+		{"a field with no values is absent", http.Header{"X-Should-Retry": {}, "Stripe-Should-Retry": {"true"}}, both, true, true},
+		{"only the names given", rlHeader("X-Should-Retry", "true"), []string{"Stripe-Should-Retry"}, false, false},
+		{"the defaults", rlHeader("Stripe-Should-Retry", "false"), defaultShouldRetryHeaders, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			retry, ok := parseShouldRetry(tt.header, tt.names)
+			if retry != tt.retry || ok != tt.ok {
+				t.Errorf("parseShouldRetry(%v, %q) = %v, %v; want %v, %v", tt.header, tt.names, retry, ok, tt.retry, tt.ok)
+			}
+		})
+	}
+}
+
+func TestShouldRetryHeadersCanonical(t *testing.T) {
+	for _, name := range defaultShouldRetryHeaders {
+		if c := textproto.CanonicalMIMEHeaderKey(name); c != name {
+			t.Errorf("%q is not canonical: %q", name, c)
+		}
+	}
+}
+
+func TestParseShouldRetryAllocs(t *testing.T) {
+	for _, h := range []http.Header{nil, rlHeader("Content-Type", "text/plain"), rlHeader("X-Should-Retry", " FALSE ")} {
+		if n := testing.AllocsPerRun(100, func() { parseShouldRetry(h, defaultShouldRetryHeaders) }); n != 0 {
+			t.Errorf("parseShouldRetry(%v): %v allocations per call, want 0", h, n)
+		}
+	}
+}
