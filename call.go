@@ -27,7 +27,10 @@ type call struct {
 	n    int           // attempts made
 	body *bodyRecorder // records a body without GetBody, if any
 	resp *http.Response
-	ra   time.Duration // the last response's Retry-After, if honoured
+	ra   time.Duration // the last response's server-given wait, if honoured
+	// waitGiven reports that the last response gave a wait (ra, which may
+	// be 0: a reset in the past).
+	waitGiven bool
 
 	// What the current attempt holds while it runs, for abort.
 	out    *http.Request // the request being sent, during Base.RoundTrip
@@ -66,7 +69,7 @@ func (c *call) abort() {
 
 func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 	c.n++
-	c.resp, c.ra = nil, 0
+	c.resp, c.ra, c.waitGiven = nil, 0, false
 	parent := ctx
 	var cancel context.CancelCauseFunc
 	var timer *time.Timer
@@ -139,7 +142,7 @@ func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 	}
 	c.resp = resp
 	if c.t.honoursRetryAfter(resp.StatusCode) {
-		c.ra, _ = retryAfter(resp)
+		c.ra, c.waitGiven = serverWait(resp)
 	}
 	return resp, nil
 }
@@ -205,8 +208,20 @@ func (c *call) decide(_ *Policy[*http.Response], resp *http.Response, err error)
 		// again would need it to work. Not for Classify to decide.
 		return fail
 	}
+	if resp != nil && resp.StatusCode >= 400 {
+		// The server's own word, when it gives one.
+		if again, ok := parseShouldRetry(resp.Header, c.t.advice); ok {
+			if again {
+				return retry
+			}
+			return succeed
+		}
+	}
 	classify := c.t.cfg.Classify
 	if classify == nil {
+		if c.waitGiven {
+			return retry // a wait on one of RetryAfterStatuses
+		}
 		classify = DefaultClassify
 	}
 	if classify(Attempt{Request: c.req, Response: resp, Err: err, Number: c.n}) {

@@ -44,9 +44,9 @@ type Attempt struct {
 // deadline. Errors are classified by type (errors.Is and errors.As), never
 // by their message.
 //
-// A server can say otherwise for an error response: X-Should-Retry: false
-// (as sent by several API providers) stops any retry of it, and
-// X-Should-Retry: true makes it retried whatever its status.
+// A server's own advice (X-Should-Retry and the other
+// Transport.ShouldRetryHeaders) and its waits on Transport.RetryAfterStatuses
+// are read by the Transport, above Classify, not by DefaultClassify.
 //
 // Whether the request may be sent again is a separate question that
 // DefaultClassify does not answer: see Transport.Idempotent.
@@ -56,17 +56,6 @@ func DefaultClassify(a Attempt) bool {
 			return false
 		}
 		code := a.Response.StatusCode
-		if code >= 400 {
-			// The server's own word, when it gives one.
-			if v := a.Response.Header["X-Should-Retry"]; len(v) > 0 {
-				switch v[0] {
-				case "true":
-					return true
-				case "false":
-					return false
-				}
-			}
-		}
 		return retryableStatus(code)
 	}
 	if a.Request != nil && a.Request.Context().Err() != nil {

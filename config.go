@@ -13,7 +13,8 @@ import (
 // Base (not a nil value of a concrete type), its Wait strategy, its
 // RetryAfterStatuses (HTTP statuses, 100 to 599), BackoffLevel and
 // GiveUpLevel (not nil values of a concrete type), its Budget,
-// RetryAfterSpread, which must not be NaN or +Inf, and AttemptHeader,
+// RetryAfterSpread, which must not be NaN or +Inf, ShouldRetryHeaders,
+// which must be valid header names, and AttemptHeader,
 // which must be a valid header name and not a reserved one, each as a
 // [*ConfigError].
 // A Transport that is not valid fails every request with this error,
@@ -37,6 +38,11 @@ func (t *Transport) Validate() error {
 	}
 	if f := t.RetryAfterSpread; math.IsNaN(f) || math.IsInf(f, 1) {
 		errs = append(errs, &ConfigError{Field: "Transport.RetryAfterSpread", Value: f, Msg: "must be a finite fraction (0: the default; negative: none)"})
+	}
+	for _, h := range t.ShouldRetryHeaders {
+		if !validHeaderName(h) {
+			errs = append(errs, &ConfigError{Field: "Transport.ShouldRetryHeaders", Value: fmt.Sprintf("%q", h), Msg: "must hold header field names (RFC 9110 tokens)"})
+		}
 	}
 	switch h := t.AttemptHeader; {
 	case h == "":
@@ -127,6 +133,7 @@ func (t *Transport) snapshot() *Transport {
 		Classify:           t.Classify,
 		Idempotent:         t.Idempotent,
 		RetryAfterStatuses: slices.Clone(t.RetryAfterStatuses),
+		ShouldRetryHeaders: slices.Clone(t.ShouldRetryHeaders),
 		MaxRetryAfter:      t.MaxRetryAfter,
 		RetryAfterSpread:   t.RetryAfterSpread,
 		BufferLimit:        t.BufferLimit,

@@ -70,22 +70,38 @@ func parseDeltaSeconds(s string) (time.Duration, bool) {
 	return time.Duration(n) * time.Second, true
 }
 
-// retryAfter returns the wait a response asks for in its Retry-After
-// header, measured against its Date header when it has a valid one.
-func retryAfter(resp *http.Response) (time.Duration, bool) {
-	v := resp.Header["Retry-After"]
-	if len(v) == 0 {
-		return 0, false
-	}
-	var now time.Time
-	if c := v[0]; len(c) > 0 && (c[0] < '0' || c[0] > '9') {
-		if date := resp.Header["Date"]; len(date) > 0 {
-			if t, err := http.ParseTime(date[0]); err == nil {
-				now = t
-			}
+// serverWait returns the wait a response asks for: its Retry-After, or
+// else the reset of a used-up rate limit (ParseRateLimit), measured against
+// its Date header when it has a valid one and a date or epoch value needs
+// it.
+func serverWait(resp *http.Response) (time.Duration, bool) {
+	if v := resp.Header["Retry-After"]; len(v) > 0 {
+		var now time.Time
+		if c := v[0]; len(c) > 0 && (c[0] < '0' || c[0] > '9') {
+			now = responseDate(resp)
+		}
+		if d, ok := ParseRetryAfter(v[0], now); ok {
+			return d, true
 		}
 	}
-	return ParseRetryAfter(v[0], now)
+	if d, ok := ParseRateLimit(resp.Header, time.Time{}); ok {
+		if date := responseDate(resp); !date.IsZero() {
+			// Measured against the server's clock, for an epoch reset.
+			d, ok = ParseRateLimit(resp.Header, date)
+		}
+		return d, ok
+	}
+	return 0, false
+}
+
+// responseDate returns the time of resp's Date header, or the zero time.
+func responseDate(resp *http.Response) time.Time {
+	if date := resp.Header["Date"]; len(date) > 0 {
+		if t, err := http.ParseTime(date[0]); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 // floorWait returns the wait for a computed wait w and a server-given

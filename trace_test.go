@@ -325,7 +325,14 @@ func TestRetryAfterStatuses(t *testing.T) {
 			retry403(tr)
 			tr.RetryAfterStatuses = []int{403}
 		}, 7 * s, 7 * s},
-		{"403 listed, not retried", ra(403, "7"), func(tr *backoff.Transport) {
+		{"403 listed: retried with the default Classify", ra(403, "7"), func(tr *backoff.Transport) {
+			tr.RetryAfterStatuses = []int{403}
+		}, 7 * s, 7 * s},
+		{"403 listed, not retried by a Classify of its own", ra(403, "7"), func(tr *backoff.Transport) {
+			tr.RetryAfterStatuses = []int{403}
+			tr.Classify = backoff.DefaultClassify
+		}, -1, 0},
+		{"403 listed, without a wait: not retried", ra(403, ""), func(tr *backoff.Transport) {
 			tr.RetryAfterStatuses = []int{403}
 		}, -1, 0},
 		{"403 listed: 503 no longer honoured", ra(503, "7"), func(tr *backoff.Transport) {

@@ -113,14 +113,18 @@ func transportReasonText(r Reason) (string, bool) {
 //
 // The wait a response with one of RetryAfterStatuses asks for in
 // Retry-After (seconds or an HTTP date, measured against the response's
-// Date) is a floor: the Transport never retries earlier. When the
+// Date), or else, when its rate-limit fields say the quota is used up, the
+// time until the quota resets (RateLimit, X-RateLimit-Reset and the other
+// forms of [ParseRateLimit]), is a floor: the Transport never retries
+// earlier. When the
 // strategy's jittered wait is shorter, the Transport waits for the
 // Retry-After, spread upward as RetryAfterSpread says: exactly the
 // Retry-After with jitter.None, and never past MaxRetryAfter, MaxTime or
 // the context's deadline. A Retry-After over MaxRetryAfter, however large,
 // or one that would not end before the context's deadline or would end
 // after MaxTime, makes the Transport give up at once (ErrRetryAfter) and
-// return that response. Retry-After is parsed once per response.
+// return that response: a rate limit that resets in an hour is not worth
+// waiting for. These fields are parsed once per response.
 //
 // # Overload and nested layers
 //
@@ -133,7 +137,8 @@ func transportReasonText(r Reason) (string, bool) {
 // their 4 attempts each until the reserve is spent (the first 44 to 50
 // calls), then 1.1 attempts per call. AttemptHeader tells the server each
 // attempt's number.
-// A server's X-Should-Retry header is honoured (see [DefaultClassify]).
+// A server's own retry advice in X-Should-Retry or Stripe-Should-Retry is
+// honoured (see ShouldRetryHeaders).
 //
 // A Transport makes a single attempt, and leaves the retries to the layer
 // above it, in exactly two cases: when it is itself the Base of another
@@ -210,12 +215,25 @@ type Transport struct {
 	// at most once per retry.
 	Idempotent func(*http.Request) bool
 
-	// RetryAfterStatuses are the response statuses whose Retry-After is
-	// honoured. Nil means 429 and 503; an empty, non-nil slice honours
-	// none. (A status also needs Classify to retry it: for GitHub's
-	// secondary rate limit, a 403 with Retry-After, list 403 here and
-	// retry it in Classify.) Each must be in 100–599.
+	// RetryAfterStatuses are the response statuses whose server-given wait
+	// is honoured: Retry-After, or else the reset of a used-up rate limit
+	// (see [ParseRateLimit]). Nil means 429 and 503; an empty, non-nil
+	// slice honours none. With the default Classify, a response of one of
+	// these statuses that gives a wait is retried whatever its status:
+	// for GitHub's rate limits, 403s with Retry-After or with
+	// X-RateLimit-Remaining: 0, list 403 here. Each must be in 100–599.
 	RetryAfterStatuses []int
+
+	// ShouldRetryHeaders name the response headers in which a server
+	// gives its own retry advice for an error response (status 400 or
+	// above): the first of them present decides, "true" or "false" in any
+	// case. false stops any retry of that response; true makes it retried
+	// whatever its status and Classify say, still subject to Idempotent,
+	// the body's replay and the Budget. A value that is neither is
+	// ignored, and so is the advice on other responses. Nil means
+	// X-Should-Retry and Stripe-Should-Retry; an empty, non-nil slice
+	// reads none. Each must be a valid header name.
+	ShouldRetryHeaders []string
 
 	// MaxRetryAfter is the longest Retry-After honoured; a longer one,
 	// however large (one too large for a time.Duration included), ends the
@@ -314,6 +332,7 @@ type Transport struct {
 	trace     Trace                  // Trace, as it was at first use
 	watch     bool                   // trace or logger need the events of a first-try success
 	statuses  []int                  // RetryAfterStatuses, resolved
+	advice    []string               // ShouldRetryHeaders, resolved, canonical
 	cfg       *Transport             // the exported fields, as they were at first use
 	err       error
 }
@@ -350,6 +369,13 @@ func (t *Transport) init() {
 		t.statuses = []int{http.StatusTooManyRequests, http.StatusServiceUnavailable}
 		if t.RetryAfterStatuses != nil {
 			t.statuses = slices.Clone(t.RetryAfterStatuses)
+		}
+		t.advice = defaultShouldRetryHeaders
+		if t.ShouldRetryHeaders != nil {
+			t.advice = make([]string, len(t.ShouldRetryHeaders))
+			for i, h := range t.ShouldRetryHeaders {
+				t.advice[i] = http.CanonicalHeaderKey(h)
+			}
 		}
 		t.budget = t.RetryBudget()
 	})
