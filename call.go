@@ -25,6 +25,7 @@ type call struct {
 	t    *Transport
 	req  *http.Request
 	n    int           // attempts made
+	max  int           // the limit on attempts, 0 if none
 	body *bodyRecorder // records a body without GetBody, if any
 	resp *http.Response
 	ra   time.Duration // the last response's server-given wait, if honoured
@@ -197,7 +198,11 @@ func (c *call) request(ctx context.Context, derived bool) (*http.Request, error)
 		if r.Header == nil {
 			r.Header = make(http.Header)
 		}
-		r.Header.Set(header, strconv.Itoa(c.n))
+		if f := c.t.cfg.AttemptHeaderValue; f != nil {
+			r.Header.Set(header, f(c.n, c.max))
+		} else {
+			r.Header.Set(header, strconv.Itoa(c.n))
+		}
 	}
 	return r, nil
 }

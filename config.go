@@ -140,6 +140,7 @@ func (t *Transport) snapshot() *Transport {
 		DrainLimit:         t.DrainLimit,
 		Budget:             t.Budget,
 		AttemptHeader:      t.AttemptHeader,
+		AttemptHeaderValue: t.AttemptHeaderValue,
 		SingleAttemptBelow: t.SingleAttemptBelow,
 		Trace:              t.Trace,
 		Logger:             t.Logger,

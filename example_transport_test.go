@@ -587,3 +587,26 @@ func ExampleParseRetryAfter() {
 	// 0s true
 	// 0s false
 }
+
+// AttemptOfMax tells the server each attempt's number and the limit, in
+// the form of AWS's amz-sdk-request header.
+func ExampleAttemptOfMax() {
+	tr := &backoff.Transport{
+		Base: rtFunc(func(r *http.Request) (*http.Response, error) {
+			fmt.Println(r.Header.Get("Amz-Sdk-Request"))
+			return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+		}),
+		MaxAttempts:        3,
+		Wait:               fastWait,
+		AttemptHeader:      "Amz-Sdk-Request",
+		AttemptHeaderValue: backoff.AttemptOfMax,
+	}
+	resp, err := tr.RoundTrip(httptest.NewRequest(http.MethodGet, "http://api.example/", nil))
+	if err == nil {
+		resp.Body.Close()
+	}
+	// Output:
+	// attempt=1; max=3
+	// attempt=2; max=3
+	// attempt=3; max=3
+}

@@ -294,6 +294,15 @@ type Transport struct {
 	// Host, Expect): Validate refuses them.
 	AttemptHeader string
 
+	// AttemptHeaderValue formats the value of AttemptHeader from the
+	// attempt's number (1 for the first) and the call's limit on attempts
+	// (MaxAttempts resolved: 4 for 0, 1 under another retrying layer, 0
+	// when there is no limit). Nil means the number alone ("2");
+	// [AttemptOfMax] gives the form of AWS's amz-sdk-request header,
+	// "attempt=2; max=4". It is called once per attempt, when AttemptHeader
+	// is set.
+	AttemptHeaderValue func(attempt, max int) string
+
 	// SingleAttemptBelow marks the context of each attempt with
 	// [WithSingleAttempt], so that a Transport further below, behind a
 	// wrapping Base (an instrumenting RoundTripper, say), makes a single
@@ -409,7 +418,13 @@ func (t *Transport) roundTrip(req *http.Request, single bool) (*http.Response, e
 	c := callPool.Get().(*call)
 	// The engine marks the context (WithSingleAttempt) unless it is
 	// marked already.
-	*c = call{t: t, req: req, marked: p.SingleAttemptBelow && !single}
+	*c = call{t: t, req: req, marked: p.SingleAttemptBelow && !single, max: p.MaxAttempts}
+	switch {
+	case c.max == 0:
+		c.max = DefaultMaxAttempts
+	case c.max < 0:
+		c.max = 0 // Unlimited
+	}
 	returned := false
 	defer func() {
 		if !returned {

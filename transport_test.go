@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -1189,6 +1190,55 @@ func TestTransportAttemptHeader(t *testing.T) {
 		}
 		if req.Header.Get("X-Attempt") != "" {
 			t.Errorf("the caller's header was modified")
+		}
+	})
+}
+
+// TestTransportAttemptHeaderValue checks the attempt header with the
+// limit, in AWS's form, for each resolution of MaxAttempts.
+func TestTransportAttemptHeaderValue(t *testing.T) {
+	tests := []struct {
+		maxAttempts int
+		want        []string
+	}{
+		{0, []string{"attempt=1; max=4", "attempt=2; max=4", "attempt=3; max=4"}},
+		{3, []string{"attempt=1; max=3", "attempt=2; max=3", "attempt=3; max=3"}},
+		{backoff.Unlimited, []string{"attempt=1", "attempt=2", "attempt=3"}},
+	}
+	for _, tt := range tests {
+		synctest.Test(t, func(t *testing.T) {
+			base := &fakeBase{steps: []step{{status: 503}, {status: 502}, {status: 200}}}
+			tr := newTransport(base)
+			tr.MaxAttempts = tt.maxAttempts
+			tr.AttemptHeader = "Amz-Sdk-Request"
+			tr.AttemptHeaderValue = backoff.AttemptOfMax
+			resp, err := get(t, tr, "GET", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			var got []string
+			for _, s := range base.sent {
+				got = append(got, s.header.Get("Amz-Sdk-Request"))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("MaxAttempts %d: headers %q, want %q", tt.maxAttempts, got, tt.want)
+			}
+		})
+	}
+	// Under another Transport, one attempt of one.
+	synctest.Test(t, func(t *testing.T) {
+		base := &fakeBase{steps: []step{{status: 200}}}
+		inner := newTransport(base)
+		inner.AttemptHeader = "Amz-Sdk-Request"
+		inner.AttemptHeaderValue = backoff.AttemptOfMax
+		resp, err := get(t, newTransport(inner), "GET", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := base.sent[0].header.Get("Amz-Sdk-Request"); got != "attempt=1; max=1" {
+			t.Errorf("under another Transport: %q, want attempt=1; max=1", got)
 		}
 	})
 }
