@@ -42,10 +42,38 @@ type call struct {
 	// call with that error.
 	bodyFailed bool
 
+	// For the caller's Outcome, when it has one: the time waited, the
+	// start of the current wait (0 outside one), and the give-up reason.
+	outcome  *Outcome
+	waited   time.Duration
+	waitFrom time.Duration
+	reason   Reason
+
 	// marked reports that the engine passes the attempts a context derived
 	// from the request's (see WithSingleAttempt). Contexts are never compared: a
 	// context's dynamic type may not be comparable.
 	marked bool
+}
+
+// endWait adds the wait that ends now, if any, to the time waited.
+func (c *call) endWait() {
+	if c.waitFrom != 0 {
+		c.waited += monotonic() - c.waitFrom
+		c.waitFrom = 0
+	}
+}
+
+// record fills the caller's Outcome with the call's, which ended in resp
+// or err.
+func (c *call) record(resp *http.Response, err error) {
+	c.endWait()
+	o := Outcome{Attempts: c.n, Waited: c.waited, Reason: c.reason}
+	if resp != nil {
+		o.Status = resp.StatusCode
+	} else {
+		o.Err = err
+	}
+	*c.outcome = o
 }
 
 // abort releases what the call holds when a hook or the Base panics: the
@@ -69,6 +97,7 @@ func (c *call) abort() {
 }
 
 func (c *call) attempt(ctx context.Context) (*http.Response, error) {
+	c.endWait()
 	c.n++
 	c.resp, c.ra, c.waitGiven = nil, 0, false
 	parent := ctx
@@ -247,6 +276,14 @@ func (*call) observes() bool { return true }
 // observe turns the engine's events into the Transport's: its Trace and its
 // log lines.
 func (c *call) observe(ev event, d Details[*http.Response]) {
+	if c.outcome != nil {
+		switch ev {
+		case evBackoff:
+			c.waitFrom = monotonic()
+		case evGiveUp:
+			c.reason = d.Reason
+		}
+	}
 	t := c.t
 	var h func(Event)
 	switch ev {

@@ -610,3 +610,22 @@ func ExampleAttemptOfMax() {
 	// attempt=2; max=3
 	// attempt=3; max=3
 }
+
+// WithOutcome lets code that holds only an http.Client learn what the
+// Transport did for each request.
+func ExampleWithOutcome() {
+	client := &http.Client{Transport: &backoff.Transport{
+		Base:   replies(nil, 503, 503),
+		Wait:   strategy.Constant{Interval: time.Millisecond},
+		Jitter: fastJitter,
+	}}
+	var o backoff.Outcome
+	req, _ := http.NewRequestWithContext(backoff.WithOutcome(context.Background(), &o), http.MethodGet, "http://api.example/", nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.Status, o.Attempts, "attempts", o.Waited >= 2*time.Millisecond, o.Reason == "")
+	// Output: 200 OK 3 attempts true true
+}

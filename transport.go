@@ -404,8 +404,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // roundTrip is RoundTrip, with a single attempt when single is set.
 func (t *Transport) roundTrip(req *http.Request, single bool) (*http.Response, error) {
 	t.init()
+	outcome := outcomeOf(req.Context())
 	if t.err != nil {
 		closeBody(req)
+		if outcome != nil {
+			*outcome = Outcome{Err: t.err}
+		}
 		return nil, t.err
 	}
 	p := &t.policy
@@ -418,7 +422,7 @@ func (t *Transport) roundTrip(req *http.Request, single bool) (*http.Response, e
 	c := callPool.Get().(*call)
 	// The engine marks the context (WithSingleAttempt) unless it is
 	// marked already.
-	*c = call{t: t, req: req, marked: p.SingleAttemptBelow && !single, max: p.MaxAttempts}
+	*c = call{t: t, req: req, marked: p.SingleAttemptBelow && !single, max: p.MaxAttempts, outcome: outcome}
 	switch {
 	case c.max == 0:
 		c.max = DefaultMaxAttempts
@@ -436,15 +440,18 @@ func (t *Transport) roundTrip(req *http.Request, single bool) (*http.Response, e
 	}()
 	resp, err := run(req.Context(), p, c)
 	returned = true
+	if err == nil && resp == nil {
+		err = errNilResponse
+	}
+	if outcome != nil {
+		c.record(resp, err)
+	}
 	*c = call{}
 	callPool.Put(c)
 	if resp != nil {
 		// The last response, returned as a plain http.Client would, even
 		// when the engine gave up on it.
 		return resp, nil
-	}
-	if err == nil {
-		err = errNilResponse
 	}
 	return nil, err
 }

@@ -1014,6 +1014,12 @@ func BenchmarkTransport(b *testing.B) {
 	}
 	b.Run("mem/bare", func(b *testing.B) { run(b, memBase{}) })
 	b.Run("mem/backoff", func(b *testing.B) { run(b, &backoff.Transport{Base: memBase{}}) })
+	b.Run("mem/backoff/outcome", func(b *testing.B) {
+		var o backoff.Outcome
+		req = req.WithContext(backoff.WithOutcome(context.Background(), &o))
+		defer func() { req = req.WithContext(context.Background()) }()
+		run(b, &backoff.Transport{Base: memBase{}})
+	})
 
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	defer srv.Close()

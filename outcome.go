@@ -1,0 +1,59 @@
+package backoff
+
+import (
+	"context"
+	"time"
+)
+
+// An Outcome is what a [Transport] did for one request: its attempts, its
+// waits and why it stopped. A Transport fills it when the call ends, for a
+// request whose context carries it (see [WithOutcome]), so that code
+// holding only an http.Client can learn what happened to each request.
+//
+// Reading it costs the Transport nothing when no context carries one, and
+// no allocation when one does. An Outcome must not be read before the call
+// that fills it has returned, nor shared by concurrent calls.
+type Outcome struct {
+	// Attempts is the number of attempts sent, 0 if none was (an invalid
+	// Transport, a body that could not be read, a context already done).
+	Attempts int
+
+	// Waited is the time spent waiting between attempts, draining the
+	// discarded responses included.
+	Waited time.Duration
+
+	// Status is the status of the last attempt's response, 0 if it got
+	// none; Err is the error of the last attempt, or the Transport's, if
+	// it got no response.
+	Status int
+	Err    error
+
+	// Reason is why the Transport stopped retrying: empty when the last
+	// response or error was accepted as it is (a success, or a status not
+	// to retry), else a give-up reason such as ErrMaxAttempts, ErrBudget
+	// or ErrRetryAfter.
+	Reason Reason
+}
+
+// Retried reports whether the call made more than one attempt.
+func (o *Outcome) Retried() bool { return o.Attempts > 1 }
+
+type outcomeKey struct{}
+
+// WithOutcome returns a copy of ctx under which a [Transport] records
+// what it did for a request in o when the call ends. With Transports
+// nested, the outermost one, which ends last, has the last word.
+//
+//	var o backoff.Outcome
+//	req = req.WithContext(backoff.WithOutcome(req.Context(), &o))
+//	resp, err := client.Do(req)
+//	// o.Attempts, o.Waited, o.Reason …
+func WithOutcome(ctx context.Context, o *Outcome) context.Context {
+	return context.WithValue(ctx, outcomeKey{}, o)
+}
+
+// outcomeOf returns the Outcome that ctx carries, or nil.
+func outcomeOf(ctx context.Context) *Outcome {
+	o, _ := ctx.Value(outcomeKey{}).(*Outcome)
+	return o
+}
