@@ -1,19 +1,22 @@
 // Command plots draws the pictures of docs/pictures.md from real runs of
 // the library: docs/img/waits.png, the waits a Policy computes for each
-// strategy and jitter.
+// strategy and jitter, and docs/img/storm.png, the requests that reach a
+// failing server through a Transport with and without its retry budget.
 //
 // Run it from the root of the repository:
 //
 //	go run ./tools/plots
 //
-// The picture is statistical: the engine draws its random numbers from
-// math/rand/v2, so each run draws a slightly different one.
+// Both pictures are statistical: the engine draws its random numbers from
+// math/rand/v2 and the storm runs on the real clock, so each run draws
+// slightly different pictures.
 package main
 
 import (
 	"flag"
 	"fmt"
 	"image/color"
+	"io"
 	"log"
 	"os"
 	"path/filepath"
@@ -31,28 +34,38 @@ import (
 type config struct {
 	out   string // the directory the PNG files are written to
 	calls int    // calls of a Policy per panel of waits.png
+	storm stormConfig
 }
 
 func main() {
 	log.SetFlags(0)
-	var cfg config
-	flag.StringVar(&cfg.out, "out", filepath.Join("docs", "img"), "directory to write waits.png to")
+	cfg := config{storm: defaultStorm}
+	flag.StringVar(&cfg.out, "out", filepath.Join("docs", "img"), "directory to write waits.png and storm.png to")
 	flag.IntVar(&cfg.calls, "calls", 4000, "calls of a Policy per panel of waits.png")
 	flag.Parse()
-	if err := generate(cfg); err != nil {
+	if _, err := generate(cfg, os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
 
-// generate draws the picture into cfg.out.
-func generate(cfg config) error {
+// generate draws both pictures into cfg.out, prints a summary of the storm
+// run to w and returns its counts.
+func generate(cfg config, w io.Writer) (*stormResult, error) {
 	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	if err := drawWaits(filepath.Join(cfg.out, "waits.png"), cfg.calls); err != nil {
-		return fmt.Errorf("waits.png: %w", err)
+		return nil, fmt.Errorf("waits.png: %w", err)
 	}
-	return nil
+	res, err := runStorm(cfg.storm)
+	if err != nil {
+		return nil, fmt.Errorf("storm: %w", err)
+	}
+	if err := drawStorm(filepath.Join(cfg.out, "storm.png"), cfg.storm, res); err != nil {
+		return nil, fmt.Errorf("storm.png: %w", err)
+	}
+	res.summary(w, cfg.storm)
+	return res, nil
 }
 
 // palette holds the colours of the series, which stay distinct in print
