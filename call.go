@@ -42,12 +42,17 @@ type call struct {
 	// call with that error.
 	bodyFailed bool
 
-	// For the caller's Outcome, when it has one: the time waited, the
-	// start of the current wait (0 outside one), and the give-up reason.
-	outcome  *Outcome
-	waited   time.Duration
-	waitFrom time.Duration
-	reason   Reason
+	// The time waited, the start of the current wait (0 outside one), the
+	// start of the current attempt after the first, and the duration of
+	// attempt durOf (0: not known yet), for the events and the caller's
+	// Outcome; and for the Outcome, the give-up reason.
+	waited    time.Duration
+	waitFrom  time.Duration
+	attemptAt time.Duration
+	dur       time.Duration
+	durOf     int
+	outcome   *Outcome
+	reason    Reason
 
 	// marked reports that the engine passes the attempts a context derived
 	// from the request's (see WithSingleAttempt). Contexts are never compared: a
@@ -55,12 +60,29 @@ type call struct {
 	marked bool
 }
 
-// endWait adds the wait that ends now, if any, to the time waited.
-func (c *call) endWait() {
-	if c.waitFrom != 0 {
-		c.waited += monotonic() - c.waitFrom
-		c.waitFrom = 0
+// endWait adds the wait that ends now, if any, to the time waited, and
+// returns the time it ended (0 if there was none).
+func (c *call) endWait() time.Duration {
+	if c.waitFrom == 0 {
+		return 0
 	}
+	now := monotonic()
+	c.waited += now - c.waitFrom
+	c.waitFrom = 0
+	return now
+}
+
+// attemptDuration is the duration of the attempt that the event d follows:
+// for the first, the call's elapsed time (the attempt starts with the
+// call), for a later one measured from its start.
+func (c *call) attemptDuration(d *Details[*http.Response]) time.Duration {
+	if d.Attempts <= 1 {
+		return d.Elapsed
+	}
+	if c.durOf != d.Attempts {
+		c.dur, c.durOf = monotonic()-c.attemptAt, d.Attempts
+	}
+	return c.dur
 }
 
 // record fills the caller's Outcome with the call's, which ended in resp
@@ -97,7 +119,9 @@ func (c *call) abort() {
 }
 
 func (c *call) attempt(ctx context.Context) (*http.Response, error) {
-	c.endWait()
+	if now := c.endWait(); now != 0 {
+		c.attemptAt = now
+	}
 	c.n++
 	c.resp, c.ra, c.waitGiven = nil, 0, false
 	parent := ctx
@@ -276,13 +300,12 @@ func (*call) observes() bool { return true }
 // observe turns the engine's events into the Transport's: its Trace and its
 // log lines.
 func (c *call) observe(ev event, d Details[*http.Response]) {
-	if c.outcome != nil {
-		switch ev {
-		case evBackoff:
-			c.waitFrom = monotonic()
-		case evGiveUp:
-			c.reason = d.Reason
-		}
+	switch ev {
+	case evBackoff:
+		c.waitFrom = monotonic()
+	case evGiveUp:
+		c.endWait() // cut short by the context
+		c.reason = d.Reason
 	}
 	t := c.t
 	var h func(Event)
@@ -308,8 +331,11 @@ func (c *call) observe(ev event, d Details[*http.Response]) {
 		Elapsed:    d.Elapsed,
 		Wait:       d.Wait,
 		RetryAfter: c.ra,
-		Reason:     d.Reason,
-		Final:      d.Final,
+
+		AttemptDuration: c.attemptDuration(&d),
+		Waited:          c.waited,
+		Reason:          d.Reason,
+		Final:           d.Final,
 	}
 	if logged {
 		t.logEvent(c.req.Context(), &e)

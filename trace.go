@@ -28,6 +28,16 @@ type Event struct {
 	// attempt (to the cancellation, for a call cancelled during a wait).
 	Elapsed time.Duration
 
+	// AttemptDuration is the time the attempt took, from its start to its
+	// end: its response's headers, or its error.
+	AttemptDuration time.Duration
+
+	// Waited is the time the call has spent waiting between attempts so
+	// far, draining the discarded responses included: for OnSuccess and
+	// OnGiveUp, the latency the retries added beyond the attempts
+	// themselves (gRPC's grpc.client.call.retry_delay).
+	Waited time.Duration
+
 	// Wait is, for OnBackoff and a non-final OnAttempt, the wait before the
 	// next attempt: after the strategy, jitter, the server-given floor and
 	// the clamp to the time left.

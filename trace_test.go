@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -528,4 +529,57 @@ func TestTransportFirstTrySuccessAllocations(t *testing.T) {
 	if n == 0 {
 		t.Error("the Trace saw nothing")
 	}
+}
+
+// TestEventDurations checks each attempt's own duration and the time
+// waited so far, on a base that takes 100ms per attempt.
+func TestEventDurations(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		base := &fakeBase{steps: []step{{status: 503}, {status: 502}, {status: 200}}}
+		slow := rtFunc(func(r *http.Request) (*http.Response, error) {
+			time.Sleep(100 * time.Millisecond)
+			return base.RoundTrip(r)
+		})
+		tr := newTransport(slow)
+		type seen struct {
+			kind        string
+			dur, waited time.Duration
+			attempt     int
+		}
+		var got []seen
+		tr.Trace = &backoff.Trace{
+			OnAttempt: func(e backoff.Event) { got = append(got, seen{"attempt", e.AttemptDuration, e.Waited, e.Attempt}) },
+			OnBackoff: func(e backoff.Event) { got = append(got, seen{"backoff", e.AttemptDuration, e.Waited, e.Attempt}) },
+			OnSuccess: func(e backoff.Event) { got = append(got, seen{"success", e.AttemptDuration, e.Waited, e.Attempt}) },
+		}
+		resp, err := get(t, tr, "GET", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		const ms = time.Millisecond
+		want := []seen{
+			{"attempt", 100 * ms, 0, 1}, {"backoff", 100 * ms, 0, 1},
+			{"attempt", 100 * ms, time.Second, 2}, {"backoff", 100 * ms, time.Second, 2},
+			{"attempt", 100 * ms, 2 * time.Second, 3}, {"success", 100 * ms, 2 * time.Second, 3},
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("events\n%v\nwant\n%v", got, want)
+		}
+
+		// A wait cut short: the give-up counts what was waited.
+		base2 := &fakeBase{steps: []step{{status: 503}}}
+		tr2 := newTransport(base2)
+		var waited time.Duration
+		tr2.Trace = &backoff.Trace{OnGiveUp: func(e backoff.Event) { waited = e.Waited }}
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(1500*ms, cancel)
+		req, _ := http.NewRequestWithContext(ctx, "GET", "http://api.example.com/", nil)
+		if resp, err := tr2.RoundTrip(req); err == nil {
+			resp.Body.Close()
+		}
+		if waited != 1500*ms {
+			t.Errorf("Waited at a give-up during the second wait = %v, want 1.5s", waited)
+		}
+	})
 }
