@@ -277,8 +277,8 @@ func (c *call) decide(_ *Policy[*http.Response], resp *http.Response, err error)
 	}
 	classify := c.t.cfg.Classify
 	if classify == nil {
-		if c.waitGiven {
-			return retry // a wait on one of RetryAfterStatuses
+		if c.waitGiven && resp != nil && resp.StatusCode >= 400 {
+			return retry // an error status of RetryAfterStatuses that gives a wait
 		}
 		classify = DefaultClassify
 	}

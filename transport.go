@@ -218,8 +218,9 @@ type Transport struct {
 	// RetryAfterStatuses are the response statuses whose server-given wait
 	// is honoured: Retry-After, or else the reset of a used-up rate limit
 	// (see [ParseRateLimit]). Nil means 429 and 503; an empty, non-nil
-	// slice honours none. With the default Classify, a response of one of
-	// these statuses that gives a wait is retried whatever its status:
+	// slice honours none. With the default Classify, an error response
+	// (400 or above) of one of these statuses that gives a wait is
+	// retried whatever its status:
 	// for GitHub's rate limits, 403s with Retry-After or with
 	// X-RateLimit-Remaining: 0, list 403 here. Each must be in 100–599.
 	RetryAfterStatuses []int
