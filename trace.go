@@ -43,8 +43,9 @@ type Event struct {
 	// the clamp to the time left.
 	Wait time.Duration
 
-	// RetryAfter is the wait the attempt's response asked for (Retry-After,
-	// on one of the statuses whose Retry-After is honoured), or 0.
+	// RetryAfter is the wait the attempt's response asked for (its
+	// Retry-After, or else the reset of a used-up rate limit, on one of
+	// Transport.RetryAfterStatuses), or 0.
 	RetryAfter time.Duration
 
 	// Reason is, for OnGiveUp and a final OnAttempt that gives up, why the

@@ -116,15 +116,15 @@ func transportReasonText(r Reason) (string, bool) {
 // Date), or else, when its rate-limit fields say the quota is used up, the
 // time until the quota resets (RateLimit, X-RateLimit-Reset and the other
 // forms of [ParseRateLimit]), is a floor: the Transport never retries
-// earlier. When the
-// strategy's jittered wait is shorter, the Transport waits for the
-// Retry-After, spread upward as RetryAfterSpread says: exactly the
-// Retry-After with jitter.None, and never past MaxRetryAfter, MaxTime or
-// the context's deadline. A Retry-After over MaxRetryAfter, however large,
-// or one that would not end before the context's deadline or would end
-// after MaxTime, makes the Transport give up at once (ErrRetryAfter) and
-// return that response: a rate limit that resets in an hour is not worth
-// waiting for. These fields are parsed once per response.
+// earlier. When the strategy's jittered wait is shorter, the Transport
+// waits for the server's wait, spread upward as RetryAfterSpread says:
+// exactly the server's wait with jitter.None, and never past
+// MaxRetryAfter, MaxTime or the context's deadline. A server's wait over
+// MaxRetryAfter, however large, or one that would not end before the
+// context's deadline or would end after MaxTime, makes the Transport give
+// up at once (ErrRetryAfter) and return that response: a rate limit that
+// resets in an hour is not worth waiting for. These fields are parsed once
+// per response.
 //
 // # Overload and nested layers
 //
@@ -136,9 +136,8 @@ func transportReasonText(r Reason) (string, bool) {
 // defaults, against a host that fails every request, sequential calls make
 // their 4 attempts each until the reserve is spent (the first 44 to 50
 // calls), then 1.1 attempts per call. AttemptHeader tells the server each
-// attempt's number.
-// A server's own retry advice in X-Should-Retry or Stripe-Should-Retry is
-// honoured (see ShouldRetryHeaders).
+// attempt's number, and a server's own retry advice in X-Should-Retry or
+// Stripe-Should-Retry is honoured (see ShouldRetryHeaders).
 //
 // A Transport makes a single attempt, and leaves the retries to the layer
 // above it, in exactly two cases: when it is itself the Base of another
@@ -219,10 +218,10 @@ type Transport struct {
 	// is honoured: Retry-After, or else the reset of a used-up rate limit
 	// (see [ParseRateLimit]). Nil means 429 and 503; an empty, non-nil
 	// slice honours none. With the default Classify, an error response
-	// (400 or above) of one of these statuses that gives a wait is
-	// retried whatever its status:
-	// for GitHub's rate limits, 403s with Retry-After or with
-	// X-RateLimit-Remaining: 0, list 403 here. Each must be in 100–599.
+	// (400 or above) of one of these statuses that gives a wait is retried
+	// whatever its status: for GitHub's rate limits, 403s with Retry-After
+	// or with X-RateLimit-Remaining: 0, list 403 here. Each must be in
+	// 100–599.
 	RetryAfterStatuses []int
 
 	// ShouldRetryHeaders name the response headers in which a server
