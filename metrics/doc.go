@@ -65,13 +65,14 @@
 //     never by its message: "timeout", "connection", "tls", "canceled" or
 //     "other".
 //   - reason of a retry: "status" (a retryable status), "transport_error",
-//     "retry_after" (a response with Retry-After, which set the wait's
-//     floor).
+//     "retry_after" (a response with a server-given wait, Retry-After or
+//     the reset of a used-up rate limit, which set the wait's floor).
 //   - reason of a give-up: the [backoff.Reason] values max_tries,
 //     max_time, deadline, giveup, exhausted, canceled, retry_after,
 //     not_replayable, budget, or "other" for a reason unknown to this
 //     package.
-//   - outcome of a Retry-After value: "honored" (a retry followed, no
+//   - outcome of a server-given wait (Retry-After or a rate limit's reset,
+//     in http_retry_after_seconds): "honored" (a retry followed, no
 //     earlier than asked), "refused" (the request gave up because of it,
 //     reason retry_after), "unused" (the request ended for another reason,
 //     or its status was not retried).
