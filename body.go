@@ -43,7 +43,9 @@ type bodyRecorder struct {
 	over   bool   // more than limit bytes were read
 	eof    bool   // rc returned io.EOF
 	err    error  // rc's read error, or an invalid count it returned
-	closed bool
+	closed bool   // by the attempt's transport
+	ended  bool   // the call ended
+	shut   bool   // rc is closed: once closed and ended
 }
 
 func (b *bodyRecorder) Read(p []byte) (int, error) {
@@ -103,11 +105,54 @@ func invalidCountError(n, size int) error {
 	return fmt.Errorf("backoff: request body's Read returned an invalid count %d for a %d-byte buffer", n, size)
 }
 
+// Close is the attempt's transport closing the body. The original body is
+// closed once the call has ended too: until then, a body of known length
+// that the transport closed before sending it whole (a server that
+// answered "Expect: 100-continue" with an error, say) can still be read
+// to the end for the next attempt.
 func (b *bodyRecorder) Close() error {
 	b.mu.Lock()
 	b.closed = true
+	shut := b.ended && !b.shut
+	b.shut = b.shut || shut
 	b.mu.Unlock()
-	return b.rc.Close()
+	if shut {
+		return b.rc.Close()
+	}
+	return nil
+}
+
+// release is the call ending: it closes the original body if the
+// transport has closed the recorder, else leaves that to its Close.
+func (b *bodyRecorder) release() {
+	b.mu.Lock()
+	b.ended = true
+	shut := b.closed && !b.shut
+	b.shut = b.shut || shut
+	b.mu.Unlock()
+	if shut {
+		b.rc.Close()
+	}
+}
+
+// finish reports whether the whole body is kept, reading the rest of a body
+// of known length that the attempt did not send whole (a server that
+// answered "Expect: 100-continue" with an error, or answered before the
+// upload ended), as getBody does: the bytes read ahead are still served to
+// the attempt's transport, if it reads on. A body of unknown length is not
+// read on: its source may block, or never end.
+func (b *bodyRecorder) finish() bool {
+	if b.complete() {
+		return true
+	}
+	b.mu.Lock()
+	known := b.size > 0
+	b.mu.Unlock()
+	if !known {
+		return false
+	}
+	_, err := b.getBody()
+	return err == nil
 }
 
 // complete reports whether the whole body was read and kept: up to io.EOF,
@@ -155,7 +200,9 @@ func (b *bodyRecorder) getBody() (io.ReadCloser, error) {
 			return nil, fmt.Errorf("backoff: request body not kept: it is over the Transport's BufferLimit of %d bytes", b.limit)
 		case b.err != nil:
 			return nil, fmt.Errorf("backoff: request body not kept: reading it failed: %w", b.err)
-		case b.closed:
+		case b.shut || b.closed && b.size <= 0:
+			// A body of unknown length is not read on once the
+			// transport closed it: its source may block, or never end.
 			return nil, errBodyClosed
 		}
 		b.readAhead()

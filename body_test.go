@@ -565,3 +565,52 @@ func BenchmarkTransportBody(b *testing.B) {
 		})
 	}
 }
+
+// TestBodyRefusedBeforeSent checks that a body the server refused before
+// it was sent (a 503 to "Expect: 100-continue") is sent whole on the
+// retry, and that the caller's body is closed once, at the end.
+func TestBodyRefusedBeforeSent(t *testing.T) {
+	payload := strings.Repeat("x", 4096)
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		first := len(got) == 0
+		mu.Unlock()
+		if first {
+			mu.Lock()
+			got = append(got, "")
+			mu.Unlock()
+			w.WriteHeader(http.StatusServiceUnavailable) // before reading: no 100 Continue
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, string(b))
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	base := cleanhttp.DefaultPooledTransport()
+	defer base.CloseIdleConnections()
+	tr := &backoff.Transport{Base: base, Wait: strategy.Immediate}
+	body := &closeCounter{Reader: strings.NewReader(payload)}
+	req, _ := http.NewRequest(http.MethodPut, srv.URL, body)
+	req.ContentLength = int64(len(payload))
+	req.Header.Set("Expect", "100-continue")
+	var o backoff.Outcome
+	req = req.WithContext(backoff.WithOutcome(req.Context(), &o))
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if resp.StatusCode != 200 || len(got) != 2 || got[1] != payload {
+		t.Fatalf("status %d, %d requests (outcome %+v); want a 200 on the second with the whole body", resp.StatusCode, len(got), o)
+	}
+	if n := body.closed.Load(); n != 1 {
+		t.Errorf("the caller's body was closed %d times, want 1", n)
+	}
+}

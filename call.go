@@ -116,6 +116,9 @@ func (c *call) abort() {
 	if c.resp != nil {
 		c.resp.Body.Close()
 	}
+	if c.body != nil {
+		c.body.release()
+	}
 }
 
 func (c *call) attempt(ctx context.Context) (*http.Response, error) {
@@ -442,7 +445,7 @@ func (c *call) discard(ctx context.Context, resp *http.Response, start, maxTime 
 func (c *call) replayable(err error) bool {
 	req := c.req
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		if c.body == nil || !c.body.complete() {
+		if c.body == nil || !c.body.finish() {
 			return false
 		}
 	}

@@ -440,6 +440,9 @@ func (t *Transport) roundTrip(req *http.Request, single bool) (*http.Response, e
 	}()
 	resp, err := run(req.Context(), p, c)
 	returned = true
+	if c.body != nil {
+		c.body.release()
+	}
 	if err == nil && resp == nil {
 		err = errNilResponse
 	}
