@@ -42,6 +42,8 @@ func (r Reason) Error() string {
 		return "backoff: wait strategy exhausted"
 	case ErrCanceled:
 		return "backoff: context canceled"
+	case "":
+		return "backoff: no reason (the call did not give up)"
 	}
 	if text, ok := transportReasonText(r); ok {
 		return text

@@ -31,7 +31,8 @@ type Outcome struct {
 	// Reason is why the Transport stopped retrying: empty when the last
 	// response or error was accepted as it is (a success, or a status not
 	// to retry), else a give-up reason such as ErrMaxAttempts, ErrBudget
-	// or ErrRetryAfter.
+	// or ErrRetryAfter. Compare it with those values; string(Reason) is
+	// its label ("max_tries"), while %v prints its error text.
 	Reason Reason
 }
 
