@@ -235,11 +235,20 @@ type fakeGitHub struct {
 }
 
 func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The request is recorded as it arrives, and its status as it is
+	// written, before the client can see any answer: a call that has
+	// returned has all its requests counted.
 	now := time.Now()
 	f.mu.Lock()
 	n := len(f.codes)
+	f.codes = append(f.codes, 0)
+	f.times = append(f.times, now)
 	f.mu.Unlock()
-	rec := &statusRecorder{ResponseWriter: w}
+	rec := &statusRecorder{ResponseWriter: w, record: func(code int) {
+		f.mu.Lock()
+		f.codes[n] = code
+		f.mu.Unlock()
+	}}
 	switch {
 	case r.Method != http.MethodGet || r.URL.Path != "/repos/"+owner+"/"+repo:
 		notFound(rec, now)
@@ -248,10 +257,6 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		f.answers[min(n, len(f.answers)-1)](rec, now)
 	}
-	f.mu.Lock()
-	f.codes = append(f.codes, rec.code)
-	f.times = append(f.times, now)
-	f.mu.Unlock()
 }
 
 func (f *fakeGitHub) count() int {
@@ -279,14 +284,17 @@ func (f *fakeGitHub) gap() (time.Duration, bool) {
 	return 0, false
 }
 
+// statusRecorder records the status of a response when it is written.
 type statusRecorder struct {
 	http.ResponseWriter
-	code int
+	record func(code int)
+	done   bool
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
-	if r.code == 0 {
-		r.code = code
+	if !r.done {
+		r.done = true
+		r.record(code)
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
