@@ -66,8 +66,8 @@
 //     retry_after, not_replayable, budget, or _OTHER for one unknown to
 //     this package.
 //
-// http.request.resend_count is a span attribute, never a metric
-// attribute.
+// http.request.resend_count is a span attribute (see below), never a
+// metric attribute.
 //
 // # Spans
 //
@@ -85,7 +85,10 @@
 //     as above.
 //
 // The attempts' own spans are otelhttp's, with otelhttp's Transport below
-// the backoff.Transport: the conventions want a span per attempt.
+// the backoff.Transport: the conventions want a span per attempt, with
+// http.request.resend_count on every attempt after the first.
+// [Instrumentation.Base], below otelhttp, sets that attribute (see there
+// for the order of the layers and why).
 //
 // # Cost
 //

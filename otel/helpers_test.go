@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	backoffotel "github.com/f99b3bbb/backoff/otel"
 )
@@ -213,4 +214,16 @@ func wantEvents(t *testing.T, span sdktrace.ReadOnlySpan, want ...string) {
 	if got := events(span); !slices.Equal(got, want) {
 		t.Errorf("span events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// childSpans returns the spans recorded under parent, in the order they
+// ended.
+func (e *env) childSpans(parent trace.SpanContext) []sdktrace.ReadOnlySpan {
+	var out []sdktrace.ReadOnlySpan
+	for _, s := range e.spans.Ended() {
+		if s.Parent().SpanID() == parent.SpanID() && s.Parent().TraceID() == parent.TraceID() {
+			out = append(out, s)
+		}
+	}
+	return out
 }

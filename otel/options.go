@@ -1,6 +1,8 @@
 package backoffotel
 
 import (
+	"net/http"
+
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -15,11 +17,12 @@ type optionFunc func(*options)
 func (f optionFunc) apply(o *options) { f(o) }
 
 type options struct {
-	mp         metric.MeterProvider
-	tp         trace.TracerProvider
-	hosts      []string
-	hostAttr   bool
-	noDuration bool
+	mp            metric.MeterProvider
+	tp            trace.TracerProvider
+	hosts         []string
+	hostAttr      bool
+	attemptHeader string
+	noDuration    bool
 }
 
 // WithMeterProvider sets the MeterProvider of the metrics. Without it, or
@@ -30,9 +33,10 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 }
 
 // WithTracerProvider turns on the span side: the span events on the
-// caller's span. The layer starts no span of its own; it annotates the
-// span found in the request's context, started by the caller with this
-// provider. Without it, with nil or with the no-op
+// caller's span and, through [Instrumentation.Base], the resend count of
+// the attempts' spans. The layer starts no span of its own; it annotates
+// the spans found in the requests' contexts, started by the caller and by
+// otelhttp with this provider. Without it, with nil or with the no-op
 // provider, spans are left alone: the global TracerProvider is never used
 // unless it is the one given.
 func WithTracerProvider(tp trace.TracerProvider) Option {
@@ -55,6 +59,18 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 func WithServerAddresses(hosts ...string) Option {
 	hosts = append([]string(nil), hosts...)
 	return optionFunc(func(o *options) { o.hosts, o.hostAttr = hosts, true })
+}
+
+// WithAttemptHeader names the request header in which the
+// [backoff.Transport] tells each attempt's number: its AttemptHeader,
+// which must be set to the same name. [Instrumentation.Base] reads it to
+// set http.request.resend_count on the span of each attempt after the
+// first. The value is read in the Transport's default form ("2") and in
+// that of [backoff.AttemptOfMax] ("attempt=2; max=4"); any other form is
+// ignored. Without WithAttemptHeader, Base sets no resend count.
+func WithAttemptHeader(name string) Option {
+	name = http.CanonicalHeaderKey(name)
+	return optionFunc(func(o *options) { o.attemptHeader = name })
 }
 
 // WithoutRequestDuration leaves out http.client.request.duration, for

@@ -59,7 +59,8 @@ var (
 // Instrumentation records the metrics and the span events of the calls of
 // [backoff.Transport]s (see the package documentation). It is created by
 // [New]; [Instrumentation.Trace] returns the hooks to set in a Transport's
-// Trace. One Instrumentation may serve any number of
+// Trace, and [Instrumentation.Base] wraps the RoundTripper that otelhttp
+// sends the attempts through. One Instrumentation may serve any number of
 // Transports, whose measurements then add up.
 //
 // An Instrumentation is safe for concurrent use by multiple goroutines. A
@@ -76,7 +77,8 @@ type Instrumentation struct {
 	metrics bool // a MeterProvider was given
 	tracing bool // a TracerProvider was given
 
-	hosts *hostSet // nil without WithServerAddresses
+	hosts  *hostSet // nil without WithServerAddresses
+	header string   // WithAttemptHeader, canonical
 
 	series sync.Map // seriesKey → *series, the attribute sets seen so far
 }
@@ -95,7 +97,7 @@ func New(opts ...Option) (*Instrumentation, error) {
 			opt.apply(&o)
 		}
 	}
-	i := &Instrumentation{}
+	i := &Instrumentation{header: o.attemptHeader}
 	if o.hostAttr {
 		i.hosts = newHostSet(o.hosts)
 	}
