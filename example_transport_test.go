@@ -158,7 +158,7 @@ func ExampleTransport_trace() {
 }
 
 // Every event: OnAttempt after each attempt, then OnBackoff before each
-// wait, and exactly one OnSuccess or OnGiveUp for a retried call.
+// wait, and at the end OnSuccess (a response not retried) or OnGiveUp.
 func ExampleTrace() {
 	show := func(name string) func(backoff.Event) {
 		return func(e backoff.Event) {

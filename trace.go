@@ -62,10 +62,12 @@ type Event struct {
 // in the order of the events, and must not block; for a Transport used by
 // several goroutines they run concurrently for different requests.
 //
-// Every retried call ends with exactly one OnSuccess or OnGiveUp; a call
-// whose first outcome is not worth retrying (a success on the first
-// attempt, or an error Classify does not retry) fires neither, only its
-// OnAttempt (and OnSuccess for a success). A request that was never
+// A call's last events are its final OnAttempt (Final set), then
+// OnSuccess when it ends with a response that is not retried (a success,
+// or any status Classify does not retry) or OnGiveUp when it gives up. A
+// call whose last attempt fails with an error that is not retried (one
+// Classify does not retry, on the first attempt or after retries) fires
+// neither: its final OnAttempt is its last event. A request that was never
 // eligible for a retry (a POST whose attempt failed) is a give-up with
 // ErrNotReplayable.
 type Trace struct {
