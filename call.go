@@ -54,6 +54,12 @@ type call struct {
 	outcome   *Outcome
 	reason    Reason
 
+	// single reports a single attempt under another retrying layer, whose
+	// attempt number the context keeps; vals are the request context's
+	// values of this package.
+	single bool
+	vals   callValues
+
 	// marked reports that the engine passes the attempts a context derived
 	// from the request's (see WithSingleAttempt). Contexts are never compared: a
 	// context's dynamic type may not be comparable.
@@ -135,7 +141,13 @@ func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 		timer = time.AfterFunc(d, func() { cancel(errAttemptTimeout) })
 		c.cancel, c.timer = cancel, timer
 	}
-	r, err := c.request(ctx, c.marked || cancel != nil)
+	derived := c.marked || cancel != nil
+	if !c.single && (c.n > 1 || c.vals.attempt != 0) {
+		// A retry, or a first attempt in a context that another
+		// Transport's attempt numbered: this call's own number.
+		ctx, derived = withAttempt(ctx, c.vals, c.n), true
+	}
+	r, err := c.request(ctx, derived)
 	if err != nil {
 		if cancel != nil {
 			c.cancel, c.timer = nil, nil

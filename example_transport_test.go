@@ -629,3 +629,29 @@ func ExampleWithOutcome() {
 	fmt.Println(resp.Status, o.Attempts, "attempts", o.Waited >= 2*time.Millisecond, o.Reason == "")
 	// Output: 200 OK 3 attempts true true
 }
+
+// AttemptNumber tells a layer below the Transport (an instrumenting
+// RoundTripper, say) which attempt a request is.
+func ExampleAttemptNumber() {
+	var n atomic.Int32
+	tr := &backoff.Transport{
+		Base: rtFunc(func(r *http.Request) (*http.Response, error) {
+			a, retry := backoff.AttemptNumber(r.Context())
+			fmt.Println("attempt", a, "retry:", retry)
+			code := http.StatusOK
+			if n.Add(1) < 3 {
+				code = http.StatusServiceUnavailable
+			}
+			return &http.Response{StatusCode: code, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+		}),
+		Wait: fastWait,
+	}
+	resp, err := tr.RoundTrip(httptest.NewRequest(http.MethodGet, "http://api.example/", nil))
+	if err == nil {
+		resp.Body.Close()
+	}
+	// Output:
+	// attempt 1 retry: false
+	// attempt 2 retry: true
+	// attempt 3 retry: true
+}

@@ -39,7 +39,24 @@ type Outcome struct {
 // Retried reports whether the call made more than one attempt.
 func (o *Outcome) Retried() bool { return o.Attempts > 1 }
 
-type outcomeKey struct{}
+// callKey is the context key of a callValues: what a Transport reads of
+// a request's context, in one lookup.
+type callKey struct{}
+
+// callValues are the values of callKey: the caller's Outcome, and the
+// number of the attempt the context belongs to (0 if none).
+type callValues struct {
+	outcome *Outcome
+	attempt int
+}
+
+func callValuesOf(ctx context.Context) callValues {
+	v, _ := ctx.Value(callKey{}).(*callValues)
+	if v == nil {
+		return callValues{}
+	}
+	return *v
+}
 
 // WithOutcome returns a copy of ctx under which a [Transport] records
 // what it did for a request in o when the call ends. With Transports
@@ -50,11 +67,30 @@ type outcomeKey struct{}
 //	resp, err := client.Do(req)
 //	// o.Attempts, o.Waited, o.Reason …
 func WithOutcome(ctx context.Context, o *Outcome) context.Context {
-	return context.WithValue(ctx, outcomeKey{}, o)
+	v := callValuesOf(ctx)
+	v.outcome = o
+	return context.WithValue(ctx, callKey{}, &v)
 }
 
-// outcomeOf returns the Outcome that ctx carries, or nil.
-func outcomeOf(ctx context.Context) *Outcome {
-	o, _ := ctx.Value(outcomeKey{}).(*Outcome)
-	return o
+// AttemptNumber reports the number of the attempt of a [Transport] that a
+// request's context belongs to, for a layer below the Transport (an
+// instrumenting RoundTripper, say): n is 2 or more for the retries, and
+// ok is false for a first attempt and for a context that no Transport
+// sent, whose attempt is its first. A Transport under another retrying
+// layer (a single attempt) keeps the number of the layer above; an
+// unrelated Transport reached with an attempt's context numbers its own
+// attempts from 1.
+func AttemptNumber(ctx context.Context) (n int, ok bool) {
+	v := callValuesOf(ctx)
+	if v.attempt < 2 {
+		return 1, false
+	}
+	return v.attempt, true
+}
+
+// withAttempt returns a copy of ctx that belongs to attempt n, keeping
+// the caller's Outcome.
+func withAttempt(ctx context.Context, vals callValues, n int) context.Context {
+	vals.attempt = n
+	return context.WithValue(ctx, callKey{}, &vals)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -128,5 +129,73 @@ func TestOutcomeAllocations(t *testing.T) {
 	with, without := testing.AllocsPerRun(100, roundTrip(req)), testing.AllocsPerRun(100, roundTrip(plain))
 	if with != without {
 		t.Errorf("a first-try success: %v allocations with an Outcome, %v without", with, without)
+	}
+}
+
+// TestAttemptNumber checks what a layer below a Transport reads of each
+// attempt's number, directly below, under a nested Transport, and in an
+// unrelated Transport reached with an attempt's context.
+func TestAttemptNumber(t *testing.T) {
+	type seen struct {
+		n  int
+		ok bool
+	}
+	record := func(into *[]seen, base http.RoundTripper) http.RoundTripper {
+		return rtFunc(func(r *http.Request) (*http.Response, error) {
+			n, ok := backoff.AttemptNumber(r.Context())
+			*into = append(*into, seen{n, ok})
+			return base.RoundTrip(r)
+		})
+	}
+	want := []seen{{1, false}, {2, true}, {3, true}}
+	synctest.Test(t, func(t *testing.T) {
+		var got []seen
+		tr := newTransport(record(&got, &fakeBase{steps: []step{{status: 503}, {status: 503}, {status: 200}}}))
+		resp, err := get(t, tr, "GET", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if !slices.Equal(got, want) {
+			t.Errorf("directly below: %v, want %v", got, want)
+		}
+
+		// Below a Transport that is another's Base: the outer numbers.
+		got = nil
+		inner := newTransport(record(&got, &fakeBase{steps: []step{{status: 503}, {status: 503}, {status: 200}}}))
+		resp, err = get(t, newTransport(inner), "GET", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if !slices.Equal(got, want) {
+			t.Errorf("below a nested Transport: %v, want %v", got, want)
+		}
+
+		// An unrelated Transport, called by a Base with the attempt's
+		// context (a token fetcher, say), numbers its own attempts.
+		var fetcher []seen
+		token := newTransport(record(&fetcher, &fakeBase{steps: []step{{status: 503}, {status: 200}}}))
+		outer := newTransport(rtFunc(func(r *http.Request) (*http.Response, error) {
+			if n, _ := backoff.AttemptNumber(r.Context()); n == 2 {
+				req, _ := http.NewRequestWithContext(r.Context(), "GET", "http://auth.example/token", nil)
+				if resp, err := token.RoundTrip(req); err == nil {
+					resp.Body.Close()
+				}
+			}
+			return (&fakeBase{steps: []step{{status: 503}}}).RoundTrip(r)
+		}))
+		outer.MaxAttempts = 2
+		resp, err = get(t, outer, "GET", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if !slices.Equal(fetcher, want[:2]) {
+			t.Errorf("an unrelated Transport under attempt 2: %v, want %v", fetcher, want[:2])
+		}
+	})
+	if n, ok := backoff.AttemptNumber(context.Background()); n != 1 || ok {
+		t.Errorf("AttemptNumber(Background) = %d, %v; want 1, false", n, ok)
 	}
 }

@@ -404,7 +404,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // roundTrip is RoundTrip, with a single attempt when single is set.
 func (t *Transport) roundTrip(req *http.Request, single bool) (*http.Response, error) {
 	t.init()
-	outcome := outcomeOf(req.Context())
+	vals := callValuesOf(req.Context())
+	outcome := vals.outcome
 	if t.err != nil {
 		closeBody(req)
 		if outcome != nil {
@@ -422,7 +423,7 @@ func (t *Transport) roundTrip(req *http.Request, single bool) (*http.Response, e
 	c := callPool.Get().(*call)
 	// The engine marks the context (WithSingleAttempt) unless it is
 	// marked already.
-	*c = call{t: t, req: req, marked: p.SingleAttemptBelow && !single, max: p.MaxAttempts, outcome: outcome}
+	*c = call{t: t, req: req, marked: p.SingleAttemptBelow && !single, max: p.MaxAttempts, outcome: outcome, single: single, vals: vals}
 	switch {
 	case c.max == 0:
 		c.max = DefaultMaxAttempts

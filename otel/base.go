@@ -2,11 +2,12 @@ package backoffotel
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/hashicorp/go-cleanhttp"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/f99b3bbb/backoff"
 )
 
 // Base returns a RoundTripper that sends each request through rt and sets
@@ -17,11 +18,9 @@ import (
 //	inst, err := backoffotel.New(
 //		backoffotel.WithMeterProvider(mp),
 //		backoffotel.WithTracerProvider(tp),
-//		backoffotel.WithAttemptHeader("X-Attempt"),
 //	)
 //	client := &http.Client{Transport: &backoff.Transport{
-//		AttemptHeader: "X-Attempt",
-//		Trace:         inst.Trace(),
+//		Trace: inst.Trace(),
 //		Base: otelhttp.NewTransport(inst.Base(nil),
 //			otelhttp.WithTracerProvider(tp), otelhttp.WithMeterProvider(mp)),
 //	}}
@@ -31,11 +30,10 @@ import (
 // that span there; above it, only the caller's. Its options fix the span's
 // attributes once for all requests, so Base must be below.
 //
-// The attempt's number comes from the header of [WithAttemptHeader],
-// which the Transport sets on every attempt (its AttemptHeader) and
+// The attempt's number comes from the request's context
+// ([backoff.AttemptNumber]), which the Transport sets on each retry and
 // otelhttp passes on. Base returns rt itself, adding nothing, when i is
-// nil, without WithAttemptHeader, or when spans are off (no
-// [WithTracerProvider]). A nil rt means a pooled transport of its own
+// nil or when spans are off (no [WithTracerProvider]). A nil rt means a pooled transport of its own
 // (go-cleanhttp's, as the Transport's), never http.DefaultTransport.
 //
 // Base annotates whatever span the request's context holds: under an
@@ -44,24 +42,21 @@ func (i *Instrumentation) Base(rt http.RoundTripper) http.RoundTripper {
 	if rt == nil {
 		rt = cleanhttp.DefaultPooledTransport()
 	}
-	if i == nil || !i.tracing || i.header == "" {
+	if i == nil || !i.tracing {
 		return rt
 	}
-	return &resendTransport{rt: rt, header: i.header}
+	return &resendTransport{rt: rt}
 }
 
 // resendTransport is the RoundTripper of Base.
 type resendTransport struct {
-	rt     http.RoundTripper
-	header string // canonical
+	rt http.RoundTripper
 }
 
 func (t *resendTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if v := req.Header[t.header]; len(v) > 0 {
-		if n := attemptNumber(v[0]); n > 1 {
-			if span := trace.SpanFromContext(req.Context()); span.IsRecording() {
-				span.SetAttributes(semconv.HTTPRequestResendCount(n - 1))
-			}
+	if n, ok := backoff.AttemptNumber(req.Context()); ok {
+		if span := trace.SpanFromContext(req.Context()); span.IsRecording() {
+			span.SetAttributes(semconv.HTTPRequestResendCount(n - 1))
 		}
 	}
 	return t.rt.RoundTrip(req)
@@ -73,26 +68,4 @@ func (t *resendTransport) CloseIdleConnections() {
 	if ci, ok := t.rt.(interface{ CloseIdleConnections() }); ok {
 		ci.CloseIdleConnections()
 	}
-}
-
-// attemptNumber reads an attempt's number from the value of the attempt
-// header: "2", or "attempt=2; max=4" (backoff.AttemptOfMax). It returns 0
-// for any other value.
-func attemptNumber(v string) int {
-	v = strings.TrimSpace(v)
-	if rest, ok := strings.CutPrefix(v, "attempt="); ok {
-		v, _, _ = strings.Cut(rest, ";")
-		v = strings.TrimSpace(v)
-	}
-	if v == "" || len(v) > 9 {
-		return 0
-	}
-	n := 0
-	for _, c := range []byte(v) {
-		if c < '0' || c > '9' {
-			return 0
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
 }

@@ -11,7 +11,6 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/f99b3bbb/backoff"
 	backoffotel "github.com/f99b3bbb/backoff/otel"
 )
 
@@ -32,57 +31,41 @@ func resendCounts(spans []sdktrace.ReadOnlySpan) []int {
 }
 
 func TestResendCount(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		format func(attempt, max int) string
-	}{
-		{"number", nil},
-		{"AttemptOfMax", backoff.AttemptOfMax},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				e := newEnv(t, backoffotel.WithAttemptHeader("x-attempt"))
-				base := answers(503, 502, 200)
-				tr := e.transport(otelhttp.NewTransport(e.inst.Base(base),
-					otelhttp.WithTracerProvider(e.tp),
-					otelhttp.WithMeterProvider(metricnoop.NewMeterProvider())))
-				tr.AttemptHeader = "X-Attempt"
-				tr.AttemptHeaderValue = tc.format
-				code, call := e.do(t, tr, "GET", "https://api.example.com/v1/items", "")
-				if code != 200 {
-					t.Fatalf("status %d, want 200", code)
-				}
-				attempts := e.childSpans(call.SpanContext())
-				if len(attempts) != 3 {
-					t.Fatalf("%d spans under the call's, want 3 (one per attempt)", len(attempts))
-				}
-				for i, s := range attempts {
-					if s.SpanKind() != trace.SpanKindClient {
-						t.Errorf("span %d: kind %v, want client", i, s.SpanKind())
-					}
-				}
-				if got := resendCounts(attempts); got[0] != -1 || got[1] != 1 || got[2] != 2 {
-					t.Errorf("resend counts %v, want none, 1, 2", got)
-				}
-				// The caller's span has the waits, and no resend count.
-				if got := resendCounts([]sdktrace.ReadOnlySpan{call}); got[0] != -1 {
-					t.Errorf("the call's span has resend count %d", got[0])
-				}
-				if n := len(call.Events()); n != 2 {
-					t.Errorf("the call's span has %d events, want 2 waits", n)
-				}
-			})
-		})
-	}
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t)
+		base := answers(503, 502, 200)
+		tr := e.transport(otelhttp.NewTransport(e.inst.Base(base),
+			otelhttp.WithTracerProvider(e.tp),
+			otelhttp.WithMeterProvider(metricnoop.NewMeterProvider())))
+		code, call := e.do(t, tr, "GET", "https://api.example.com/v1/items", "")
+		if code != 200 {
+			t.Fatalf("status %d, want 200", code)
+		}
+		attempts := e.childSpans(call.SpanContext())
+		if len(attempts) != 3 {
+			t.Fatalf("%d spans under the call's, want 3 (one per attempt)", len(attempts))
+		}
+		for i, s := range attempts {
+			if s.SpanKind() != trace.SpanKindClient {
+				t.Errorf("span %d: kind %v, want client", i, s.SpanKind())
+			}
+		}
+		if got := resendCounts(attempts); got[0] != -1 || got[1] != 1 || got[2] != 2 {
+			t.Errorf("resend counts %v, want none, 1, 2", got)
+		}
+		// The caller's span has the waits, and no resend count.
+		if got := resendCounts([]sdktrace.ReadOnlySpan{call}); got[0] != -1 {
+			t.Errorf("the call's span has resend count %d", got[0])
+		}
+		if n := len(call.Events()); n != 2 {
+			t.Errorf("the call's span has %d events, want 2 waits", n)
+		}
+	})
 }
 
 func TestBaseOff(t *testing.T) {
 	base := answers(200)
-	e := newEnv(t) // no attempt header
-	if rt := e.inst.Base(base); rt != http.RoundTripper(base) {
-		t.Errorf("Base without WithAttemptHeader = %T, want the RoundTripper given", rt)
-	}
-	inst, err := backoffotel.New(backoffotel.WithAttemptHeader("X-Attempt")) // no TracerProvider
+	inst, err := backoffotel.New() // no TracerProvider
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,31 +78,6 @@ func TestBaseOff(t *testing.T) {
 	}
 	if none.Base(nil) == nil {
 		t.Error("Base(nil) is nil")
-	}
-}
-
-func TestBaseHeaderValues(t *testing.T) {
-	e := newEnv(t, backoffotel.WithAttemptHeader("X-Attempt"))
-	rt := e.inst.Base(answers(200))
-	for _, tc := range []struct {
-		value string
-		want  int
-	}{
-		{"1", -1}, {"2", 1}, {" 7 ", 6}, {"attempt=3; max=4", 2}, {"attempt=5", 4},
-		{"", -1}, {"x", -1}, {"-2", -1}, {"2.0", -1}, {"attempt=", -1}, {"99999999999", -1},
-	} {
-		ctx, span := e.tp.Tracer("test").Start(t.Context(), "attempt")
-		req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.example.com/", nil)
-		req.Header.Set("X-Attempt", tc.value)
-		resp, err := rt.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		span.End()
-		if got := resendCounts([]sdktrace.ReadOnlySpan{span.(sdktrace.ReadOnlySpan)}); got[0] != tc.want {
-			t.Errorf("header %q: resend count %d, want %d", tc.value, got[0], tc.want)
-		}
 	}
 }
 

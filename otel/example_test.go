@@ -117,21 +117,17 @@ func Example() {
 
 // otelhttp's Transport below the backoff.Transport gives each attempt a
 // span of its own; Base, below otelhttp, sets the resend count of the
-// attempts after the first, read from the Transport's AttemptHeader.
+// attempts after the first, read from the attempt's context.
 func ExampleInstrumentation_Base() {
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
-	inst, err := backoffotel.New(
-		backoffotel.WithTracerProvider(tp),
-		backoffotel.WithAttemptHeader("X-Attempt"),
-	)
+	inst, err := backoffotel.New(backoffotel.WithTracerProvider(tp))
 	if err != nil {
 		panic(err)
 	}
 	client := &http.Client{Transport: &backoff.Transport{
-		AttemptHeader: "X-Attempt",
-		Wait:          strategy.Immediate,
-		Trace:         inst.Trace(),
+		Wait:  strategy.Immediate,
+		Trace: inst.Trace(),
 		Base: otelhttp.NewTransport(
 			inst.Base(&flakyBase{failures: 2}), // a real program passes nil
 			otelhttp.WithTracerProvider(tp),

@@ -1,8 +1,6 @@
 package backoffotel
 
 import (
-	"net/http"
-
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -17,12 +15,11 @@ type optionFunc func(*options)
 func (f optionFunc) apply(o *options) { f(o) }
 
 type options struct {
-	mp            metric.MeterProvider
-	tp            trace.TracerProvider
-	hosts         []string
-	hostAttr      bool
-	attemptHeader string
-	noDuration    bool
+	mp         metric.MeterProvider
+	tp         trace.TracerProvider
+	hosts      []string
+	hostAttr   bool
+	noDuration bool
 }
 
 // WithMeterProvider sets the MeterProvider of the metrics. Without it, or
@@ -59,18 +56,6 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 func WithServerAddresses(hosts ...string) Option {
 	hosts = append([]string(nil), hosts...)
 	return optionFunc(func(o *options) { o.hosts, o.hostAttr = hosts, true })
-}
-
-// WithAttemptHeader names the request header in which the
-// [backoff.Transport] tells each attempt's number: its AttemptHeader,
-// which must be set to the same name. [Instrumentation.Base] reads it to
-// set http.request.resend_count on the span of each attempt after the
-// first. The value is read in the Transport's default form ("2") and in
-// that of [backoff.AttemptOfMax] ("attempt=2; max=4"); any other form is
-// ignored. Without WithAttemptHeader, Base sets no resend count.
-func WithAttemptHeader(name string) Option {
-	name = http.CanonicalHeaderKey(name)
-	return optionFunc(func(o *options) { o.attemptHeader = name })
 }
 
 // WithoutRequestDuration leaves out http.client.request.duration, for

@@ -77,8 +77,7 @@ type Instrumentation struct {
 	metrics bool // a MeterProvider was given
 	tracing bool // a TracerProvider was given
 
-	hosts  *hostSet // nil without WithServerAddresses
-	header string   // WithAttemptHeader, canonical
+	hosts *hostSet // nil without WithServerAddresses
 
 	series sync.Map // seriesKey → *series, the attribute sets seen so far
 }
@@ -97,7 +96,7 @@ func New(opts ...Option) (*Instrumentation, error) {
 			opt.apply(&o)
 		}
 	}
-	i := &Instrumentation{header: o.attemptHeader}
+	i := &Instrumentation{}
 	if o.hostAttr {
 		i.hosts = newHostSet(o.hosts)
 	}
