@@ -30,14 +30,16 @@
 // [Metrics.ObserveBudget] the last one, shown with the default namespace
 // "backoff" (see [WithNamespace] and [WithSubsystem]):
 //
-//	backoff_http_attempts_total{method, code}            counter
-//	backoff_http_retries_total{method, reason}           counter
-//	backoff_http_giveups_total{method, reason}           counter
-//	backoff_http_wait_seconds{method}                    histogram
-//	backoff_http_retry_after_seconds{method, outcome}    histogram
-//	backoff_http_request_duration_seconds{method}        histogram
-//	backoff_http_request_attempts{method}                histogram
-//	backoff_http_waits_in_flight{method}                 gauge
+//	backoff_http_attempts_total{method, code}                     counter
+//	backoff_http_retries_total{method, reason}                    counter
+//	backoff_http_giveups_total{method, reason}                    counter
+//	backoff_http_not_replayable_total{method}                     counter
+//	backoff_http_wait_seconds{method}                             histogram
+//	backoff_http_retry_after_seconds{method, outcome}             histogram
+//	backoff_http_request_duration_seconds{method, outcome}        histogram
+//	backoff_http_request_attempts{method}                         histogram
+//	backoff_http_request_retry_delay_seconds{method}              histogram
+//	backoff_http_waits_in_flight{method}                          gauge
 //	backoff_http_retry_budget_hosts                      gauge
 //	backoff_http_retry_budget_refusing_hosts             gauge
 //	backoff_http_retry_budget_tokens{host}               gauge, with WithHosts only
@@ -60,10 +62,10 @@
 //   - host, on every HTTP metric, only with [WithHosts]: a host of the
 //     allow-list or "other".
 //   - code: the response's status code ("200", "503") from 100 to 599,
-//     "other" outside that range; for an attempt that got no response, the
-//     class of its error, decided by its type (errors.Is and errors.As),
-//     never by its message: "timeout", "connection", "tls", "canceled" or
-//     "other".
+//     "invalid" outside that range; for an attempt that got no response,
+//     the class of its error, decided by its type (errors.Is and
+//     errors.As), never by its message: "timeout", "connection", "tls",
+//     "canceled" or "error" (any other error).
 //   - reason of a retry: "status" (a retryable status), "transport_error",
 //     "retry_after" (a response with a server-given wait, Retry-After or
 //     the reset of a used-up rate limit, which set the wait's floor).
@@ -71,6 +73,8 @@
 //     max_time, deadline, giveup, exhausted, canceled, retry_after,
 //     not_replayable, budget, or "other" for a reason unknown to this
 //     package.
+//   - outcome of a request (http_request_duration_seconds): "success", a
+//     response with a status below 400, or "failure".
 //   - outcome of a server-given wait (Retry-After or a rate limit's reset,
 //     in http_retry_after_seconds): "honored" (a retry followed, no
 //     earlier than asked), "refused" (the request gave up because of it,
@@ -111,13 +115,20 @@
 // when the wait begins (on the backoff event), the wait being the one
 // scheduled: jitter, the Retry-After floor and the clamp to MaxTime
 // included. A give-up is counted once per call that gives up, a call
-// cancelled during a wait included (reason canceled, or deadline).
+// cancelled during a wait included (reason canceled, or deadline). A
+// request whose first attempt failed and that could not be sent again (a
+// POST, a body that could not be kept: reason not_replayable at its first
+// attempt) was never eligible for a retry: it is counted in
+// http_not_replayable_total, not as a give-up.
 //
 // A call ends exactly once: with its success, with an error that is not
 // retried, or with a give-up. Its duration (Event.Elapsed or
-// Details.Elapsed: from the
-// start of the first attempt to the end of the last, waits included, or to
-// the cancellation) and its number of attempts are then observed.
+// Details.Elapsed: from the start of the first attempt to the end of the
+// last, waits included, or to the cancellation), by outcome, and its
+// number of attempts are then observed, and for a call that was retried,
+// the time it waited between its attempts (Event.Waited): the latency its
+// retries added, at p50 or p99 with histogram_quantile over
+// http_request_retry_delay_seconds.
 //
 // A wait is in flight from its backoff event until the next attempt
 // returns or the context ends the call. The gauge is exact once every call

@@ -193,7 +193,7 @@ func ExampleInstrumentPolicy() {
 	printSeries(m, "backoff_operation_attempts_total", "backoff_operation_retries_total", "backoff_operation_giveups_total")
 	// Output:
 	// backoff: giving up after 3 attempts (max_tries): last error: busy
-	// backoff_operation_attempts_total{operation="load_profile",result="other"} 3
+	// backoff_operation_attempts_total{operation="load_profile",result="error"} 3
 	// backoff_operation_giveups_total{operation="load_profile",reason="max_tries"} 1
 	// backoff_operation_retries_total{operation="load_profile",reason="error"} 2
 }
@@ -287,9 +287,40 @@ func ExampleWithDurationBuckets() {
 	getOnce(m, 0)
 	printLines(m, "_bucket", "backoff_http_request_duration_seconds")
 	// Output:
-	// backoff_http_request_duration_seconds_bucket{method="GET",le="1"} 1
-	// backoff_http_request_duration_seconds_bucket{method="GET",le="10"} 1
-	// backoff_http_request_duration_seconds_bucket{method="GET",le="+Inf"} 1
+	// backoff_http_request_duration_seconds_bucket{method="GET",outcome="success",le="1"} 1
+	// backoff_http_request_duration_seconds_bucket{method="GET",outcome="success",le="10"} 1
+	// backoff_http_request_duration_seconds_bucket{method="GET",outcome="success",le="+Inf"} 1
+}
+
+// retryAfter600 answers every request with a 429 and Retry-After: 600.
+type retryAfter600 struct{}
+
+func (retryAfter600) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"600"}}, Body: http.NoBody, Request: r}, nil
+}
+
+// WithRetryAfterBuckets sets the buckets of the waits servers ask for;
+// the default ones go past the Transport's cap, to an hour and more, so
+// that a refused Retry-After still lands in a bucket of its own.
+func ExampleWithRetryAfterBuckets() {
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.WithRetryAfterBuckets(1, 60, 3600))
+	if err != nil {
+		panic(err)
+	}
+	tr := &backoff.Transport{
+		Base:  retryAfter600{},
+		Trace: m.Trace(),
+	}
+	req, _ := http.NewRequest("GET", "http://api.example.com/", nil)
+	if resp, err := tr.RoundTrip(req); err == nil {
+		resp.Body.Close()
+	}
+	printLines(m, "_bucket", "backoff_http_retry_after_seconds")
+	// Output:
+	// backoff_http_retry_after_seconds_bucket{method="GET",outcome="refused",le="1"} 0
+	// backoff_http_retry_after_seconds_bucket{method="GET",outcome="refused",le="60"} 0
+	// backoff_http_retry_after_seconds_bucket{method="GET",outcome="refused",le="3600"} 1
+	// backoff_http_retry_after_seconds_bucket{method="GET",outcome="refused",le="+Inf"} 1
 }
 
 // WithAttemptsBuckets sets the buckets of the attempts per call: here, the

@@ -9,9 +9,9 @@ import (
 // httpVecs are the collectors of the HTTP metrics. Their first labels are
 // method, then host with WithHosts.
 type httpVecs struct {
-	attempts, retries, giveUps        *prometheus.CounterVec
-	wait, retryAfter, duration, tries *prometheus.HistogramVec
-	inFlight                          *prometheus.GaugeVec
+	attempts, retries, giveUps, notReplayable     *prometheus.CounterVec
+	wait, retryAfter, duration, tries, retryDelay *prometheus.HistogramVec
+	inFlight                                      *prometheus.GaugeVec
 }
 
 func newHTTPVecs(o *options, hostLabel bool) httpVecs {
@@ -20,33 +20,37 @@ func newHTTPVecs(o *options, hostLabel bool) httpVecs {
 		base = append(base, "host")
 	}
 	return httpVecs{
-		attempts:   o.counterVec("http_attempts_total", labels(base, "code")...),
-		retries:    o.counterVec("http_retries_total", labels(base, "reason")...),
-		giveUps:    o.counterVec("http_giveups_total", labels(base, "reason")...),
-		wait:       o.histogramVec("http_wait_seconds", o.waitBuckets, base...),
-		retryAfter: o.histogramVec("http_retry_after_seconds", o.waitBuckets, labels(base, "outcome")...),
-		duration:   o.histogramVec("http_request_duration_seconds", o.durationBuckets, base...),
-		tries:      o.histogramVec("http_request_attempts", o.attemptsBuckets, base...),
-		inFlight:   o.gaugeVec("http_waits_in_flight", base...),
+		attempts:      o.counterVec("http_attempts_total", labels(base, "code")...),
+		retries:       o.counterVec("http_retries_total", labels(base, "reason")...),
+		giveUps:       o.counterVec("http_giveups_total", labels(base, "reason")...),
+		notReplayable: o.counterVec("http_not_replayable_total", base...),
+		wait:          o.histogramVec("http_wait_seconds", o.waitBuckets, base...),
+		retryAfter:    o.histogramVec("http_retry_after_seconds", o.retryAfterBuckets, labels(base, "outcome")...),
+		duration:      o.histogramVec("http_request_duration_seconds", o.durationBuckets, labels(base, "outcome")...),
+		tries:         o.histogramVec("http_request_attempts", o.attemptsBuckets, base...),
+		retryDelay:    o.histogramVec("http_request_retry_delay_seconds", o.durationBuckets, base...),
+		inFlight:      o.gaugeVec("http_waits_in_flight", base...),
 	}
 }
 
 func (v *httpVecs) collectors() []prometheus.Collector {
-	return []prometheus.Collector{v.attempts, v.retries, v.giveUps, v.wait, v.retryAfter, v.duration, v.tries, v.inFlight}
+	return []prometheus.Collector{v.attempts, v.retries, v.giveUps, v.notReplayable, v.wait, v.retryAfter, v.duration, v.tries, v.retryDelay, v.inFlight}
 }
 
 // httpSeries holds the children of one method (and host), each resolved on
 // first use.
 type httpSeries struct {
-	lvs        []string // the label values: method, then host with WithHosts
-	attempts   [numCodeSlots]slot[prometheus.Counter]
-	retries    [numRetryReasons]slot[prometheus.Counter]
-	giveUps    [numReasons]slot[prometheus.Counter]
-	retryAfter [numOutcomes]slot[prometheus.Observer]
-	wait       slot[prometheus.Observer]
-	duration   slot[prometheus.Observer]
-	tries      slot[prometheus.Observer]
-	inFlight   slot[prometheus.Gauge]
+	lvs           []string // the label values: method, then host with WithHosts
+	attempts      [numCodeSlots]slot[prometheus.Counter]
+	retries       [numRetryReasons]slot[prometheus.Counter]
+	giveUps       [numReasons]slot[prometheus.Counter]
+	notReplayable slot[prometheus.Counter]
+	retryAfter    [numOutcomes]slot[prometheus.Observer]
+	wait          slot[prometheus.Observer]
+	duration      [numReqOutcomes]slot[prometheus.Observer]
+	tries         slot[prometheus.Observer]
+	retryDelay    slot[prometheus.Observer]
+	inFlight      slot[prometheus.Gauge]
 }
 
 // httpSeries returns the series of a request's method and host.
@@ -141,8 +145,19 @@ func (m *Metrics) httpAttempt(e backoff.Event) {
 		s.retryAfter[outcome].getAt(v.retryAfter, s.lvs, outcomeLabel, outcome).Observe(e.RetryAfter.Seconds())
 	}
 	if e.Final && e.Reason == "" { // success, or an error not retried
-		s.duration.get(v.duration, s.lvs).Observe(e.Elapsed.Seconds())
-		s.tries.get(v.tries, s.lvs).Observe(float64(e.Attempt))
+		m.httpEnd(s, &e)
+	}
+}
+
+// httpEnd records the end of a request: its duration, its attempts and,
+// for a retried request, the time it waited.
+func (m *Metrics) httpEnd(s *httpSeries, e *backoff.Event) {
+	v := &m.http
+	o := reqOutcome(e)
+	s.duration[o].getAt(v.duration, s.lvs, reqOutcomeLabel, o).Observe(e.Elapsed.Seconds())
+	s.tries.get(v.tries, s.lvs).Observe(float64(e.Attempt))
+	if e.Attempt > 1 {
+		s.retryDelay.get(v.retryDelay, s.lvs).Observe(e.Waited.Seconds())
 	}
 }
 
@@ -166,13 +181,17 @@ func (m *Metrics) httpBackoff(e backoff.Event) {
 func (m *Metrics) httpGiveUp(e backoff.Event) {
 	v := &m.http
 	s := m.httpSeries(methodHost(&e))
-	r := reasonIndex(e.Reason)
-	s.giveUps[r].getAt(v.giveUps, s.lvs, reasonLabel, r).Inc()
+	if e.Reason == backoff.ErrNotReplayable && e.Attempt == 1 {
+		// Never eligible for a retry: not a give-up.
+		s.notReplayable.get(v.notReplayable, s.lvs).Inc()
+	} else {
+		r := reasonIndex(e.Reason)
+		s.giveUps[r].getAt(v.giveUps, s.lvs, reasonLabel, r).Inc()
+	}
 	if endedByContext(e.Reason) {
 		s.inFlight.get(v.inFlight, s.lvs).Dec()
 	}
-	s.duration.get(v.duration, s.lvs).Observe(e.Elapsed.Seconds())
-	s.tries.get(v.tries, s.lvs).Observe(float64(e.Attempt))
+	m.httpEnd(s, &e)
 }
 
 // settleWait updates the gauge of waits in flight on an attempt event that

@@ -66,7 +66,7 @@ var classes = [errclass.NumClasses]string{
 	errclass.Connection: "connection",
 	errclass.TLS:        "tls",
 	errclass.Canceled:   "canceled",
-	errclass.Other:      "other",
+	errclass.Other:      "error", // an error of no other class
 }
 
 // classIndex returns the index in classes of the class of err, which must
@@ -76,14 +76,19 @@ var classes = [errclass.NumClasses]string{
 func classIndex(err error) int { return int(errclass.Of(err)) }
 
 // Status codes 100 to 599 keep their own label value; the attempt slots of
-// a series hold them first, then the error classes, then "other".
+// a series hold them first, then the error classes, then "invalid", a
+// status code outside that range.
 const (
 	minCode      = 100
 	maxCode      = 599
 	numCodes     = maxCode - minCode + 1
-	slotOther    = numCodes + len(classes)
-	numCodeSlots = slotOther + 1
+	slotInvalid  = numCodes + len(classes)
+	numCodeSlots = slotInvalid + 1
 )
+
+// invalidCode is the code label of a response whose status code is
+// outside 100–599.
+const invalidCode = "invalid"
 
 // codeSlot returns the slot of an HTTP attempt's outcome: its status code,
 // or, without a response, its error class.
@@ -94,17 +99,17 @@ func codeSlot(code int, err error) int {
 	case code >= minCode && code <= maxCode:
 		return code - minCode
 	}
-	return slotOther
+	return slotInvalid
 }
 
 func codeLabel(slot int) string {
 	switch {
 	case slot < numCodes:
 		return strconv.Itoa(slot + minCode)
-	case slot < slotOther:
+	case slot < slotInvalid:
 		return classes[slot-numCodes]
 	}
-	return other
+	return invalidCode
 }
 
 // reasons are the give-up reasons that keep their own label value; any
@@ -162,6 +167,25 @@ const (
 var outcomes = [numOutcomes]string{"honored", "refused", "unused"}
 
 func outcomeLabel(i int) string { return outcomes[i] }
+
+// The outcomes of a request, for its duration.
+const (
+	reqSuccess     = 0 // a response with a status below 400
+	reqFailure     = 1 // an error, or a status of 400 or more
+	numReqOutcomes = 2
+)
+
+var reqOutcomes = [numReqOutcomes]string{"success", "failure"}
+
+func reqOutcomeLabel(i int) string { return reqOutcomes[i] }
+
+// reqOutcome is the outcome of the request an event ends.
+func reqOutcome(e *backoff.Event) int {
+	if e.Err == nil && e.Response != nil && e.Response.StatusCode < 400 {
+		return reqSuccess
+	}
+	return reqFailure
+}
 
 // hostSet is the allow-list of hosts of WithHosts.
 type hostSet struct {

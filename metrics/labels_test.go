@@ -33,7 +33,8 @@ func TestCodeLabel(t *testing.T) {
 		want string
 	}{
 		{200, nil, "200"}, {100, nil, "100"}, {599, nil, "599"}, {503, nil, "503"},
-		{99, nil, "other"}, {600, nil, "other"}, {0, nil, "other"}, {-1, nil, "other"},
+		{99, nil, "invalid"}, {600, nil, "invalid"}, {0, nil, "invalid"}, {-1, nil, "invalid"},
+		{0, errors.New("boom"), "error"},
 		{0, io.EOF, "connection"}, {200, context.Canceled, "canceled"},
 	} {
 		if got := codeLabel(codeSlot(c.code, c.err)); got != c.want {
@@ -77,9 +78,9 @@ func TestErrorClass(t *testing.T) {
 		{&net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}, "connection"},
 		{io.ErrUnexpectedEOF, "connection"},
 		{net.ErrClosed, "connection"},
-		{errors.New("boom"), "other"},
+		{errors.New("boom"), "error"},
 		// The message is never read.
-		{errors.New("i/o timeout: connection refused: tls: bad certificate"), "other"},
+		{errors.New("i/o timeout: connection refused: tls: bad certificate"), "error"},
 	} {
 		if got := classes[classIndex(c.err)]; got != c.want {
 			t.Errorf("%T %v: class %q, want %q", c.err, c.err, got, c.want)

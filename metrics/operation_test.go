@@ -77,7 +77,7 @@ func TestOperationExposition(t *testing.T) {
 
 	compare(t, m, head("operation_attempts_total", "counter")+`
 backoff_operation_attempts_total{operation="fetch_user",result="ok"} 1
-backoff_operation_attempts_total{operation="fetch_user",result="other"} 3
+backoff_operation_attempts_total{operation="fetch_user",result="error"} 3
 backoff_operation_attempts_total{operation="fetch_user",result="timeout"} 1
 backoff_operation_attempts_total{operation="operation",result="connection"} 2
 backoff_operation_attempts_total{operation="poll",result="rejected"} 3

@@ -13,10 +13,16 @@ import (
 )
 
 // DefaultWaitBuckets are the upper bounds, in seconds, of the histograms of
-// waits and of Retry-After values when [WithWaitBuckets] is not given: from
-// 10ms to one minute, the default longest Retry-After a Transport honours.
-// They must not be modified.
+// waits when [WithWaitBuckets] is not given: from 10ms to one minute, the
+// default longest Retry-After a Transport honours. They must not be
+// modified.
 var DefaultWaitBuckets = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
+
+// DefaultRetryAfterBuckets are the upper bounds, in seconds, of the
+// histogram of server-given waits when [WithRetryAfterBuckets] is not
+// given: from 100ms to 6h, past the Transport's default cap of 60s, so
+// that the waits it refuses are told apart too. They must not be modified.
+var DefaultRetryAfterBuckets = []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 21600}
 
 // DefaultDurationBuckets are the upper bounds, in seconds, of the histograms
 // of whole-call durations when [WithDurationBuckets] is not given: from 5ms
@@ -44,6 +50,7 @@ type options struct {
 	hosts                []string
 	hostLabel            bool
 	waitBuckets          []float64
+	retryAfterBuckets    []float64
 	durationBuckets      []float64
 	attemptsBuckets      []float64
 	reuse                bool
@@ -51,10 +58,11 @@ type options struct {
 
 func defaultOptions() options {
 	return options{
-		namespace:       "backoff",
-		waitBuckets:     DefaultWaitBuckets,
-		durationBuckets: DefaultDurationBuckets,
-		attemptsBuckets: DefaultAttemptsBuckets,
+		namespace:         "backoff",
+		waitBuckets:       DefaultWaitBuckets,
+		retryAfterBuckets: DefaultRetryAfterBuckets,
+		durationBuckets:   DefaultDurationBuckets,
+		attemptsBuckets:   DefaultAttemptsBuckets,
 	}
 }
 
@@ -104,6 +112,14 @@ func WithHosts(hosts ...string) Option {
 func WithWaitBuckets(buckets ...float64) Option {
 	buckets = append([]float64(nil), buckets...)
 	return optionFunc(func(o *options) { o.waitBuckets = buckets })
+}
+
+// WithRetryAfterBuckets sets the upper bounds, in seconds, of the
+// histogram of server-given waits (Retry-After, or a rate limit's reset),
+// in increasing order. The default is [DefaultRetryAfterBuckets].
+func WithRetryAfterBuckets(buckets ...float64) Option {
+	buckets = append([]float64(nil), buckets...)
+	return optionFunc(func(o *options) { o.retryAfterBuckets = buckets })
 }
 
 // WithDurationBuckets sets the upper bounds, in seconds, of the histograms
@@ -173,6 +189,7 @@ func (o *options) check() error {
 	}
 	return errors.Join(append(errs,
 		checkBuckets("wait buckets", o.waitBuckets),
+		checkBuckets("retry-after buckets", o.retryAfterBuckets),
 		checkBuckets("duration buckets", o.durationBuckets),
 		checkBuckets("attempts buckets", o.attemptsBuckets))...)
 }
