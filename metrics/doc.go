@@ -136,6 +136,12 @@
 // instant between an attempt after which the context is found done and
 // the give-up event that follows.
 //
+// # Exemplars
+//
+// With [WithExemplars], the request durations, retry delays and waits
+// carry an exemplar, such as the trace ID of the sampled span in the
+// request's context, so that a slow bucket links to a trace.
+//
 // # Cardinality, cost, concurrency
 //
 // The children of the metric vectors are resolved once, on first use, and

@@ -380,3 +380,39 @@ func ExampleWithReuse() {
 	// true true
 	// true <nil>
 }
+
+// WithExemplars puts a trace ID on the histograms' observations: here
+// read from a context value, as a real program reads it from its tracing
+// library's span context.
+func ExampleWithExemplars() {
+	type traceID struct{}
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.WithExemplars(func(ctx context.Context) prometheus.Labels {
+		if id, ok := ctx.Value(traceID{}).(string); ok {
+			return prometheus.Labels{"trace_id": id}
+		}
+		return nil
+	}))
+	if err != nil {
+		panic(err)
+	}
+	tr := &backoff.Transport{Base: &flakyBase{failures: 1}, Wait: strategy.Immediate, Trace: m.Trace()}
+	ctx := context.WithValue(context.Background(), traceID{}, "4bf92f3577b34da6a3ce929d0e0e4736")
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://api.example.com/", nil)
+	if resp, err := tr.RoundTrip(req); err == nil {
+		resp.Body.Close()
+	}
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() != "backoff_http_request_duration_seconds" {
+			continue
+		}
+		for _, b := range mf.GetMetric()[0].GetHistogram().GetBucket() {
+			if ex := b.GetExemplar(); ex != nil {
+				fmt.Println(ex.GetLabel()[0].GetName(), ex.GetLabel()[0].GetValue())
+				break
+			}
+		}
+	}
+	// Output: trace_id 4bf92f3577b34da6a3ce929d0e0e4736
+}

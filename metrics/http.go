@@ -1,7 +1,10 @@
 package metrics
 
 import (
+	"unicode/utf8"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
 
 	"github.com/f99b3bbb/backoff"
 )
@@ -154,10 +157,10 @@ func (m *Metrics) httpAttempt(e backoff.Event) {
 func (m *Metrics) httpEnd(s *httpSeries, e *backoff.Event) {
 	v := &m.http
 	o := reqOutcome(e)
-	s.duration[o].getAt(v.duration, s.lvs, reqOutcomeLabel, o).Observe(e.Elapsed.Seconds())
+	m.observe(s.duration[o].getAt(v.duration, s.lvs, reqOutcomeLabel, o), e.Elapsed.Seconds(), e)
 	s.tries.get(v.tries, s.lvs).Observe(float64(e.Attempt))
 	if e.Attempt > 1 {
-		s.retryDelay.get(v.retryDelay, s.lvs).Observe(e.Waited.Seconds())
+		m.observe(s.retryDelay.get(v.retryDelay, s.lvs), e.Waited.Seconds(), e)
 	}
 }
 
@@ -173,7 +176,7 @@ func (m *Metrics) httpBackoff(e backoff.Event) {
 		reason = retryTransport
 	}
 	s.retries[reason].getAt(v.retries, s.lvs, retryReasonLabel, reason).Inc()
-	s.wait.get(v.wait, s.lvs).Observe(e.Wait.Seconds())
+	m.observe(s.wait.get(v.wait, s.lvs), e.Wait.Seconds(), &e)
 	s.inFlight.get(v.inFlight, s.lvs).Inc()
 }
 
@@ -216,4 +219,32 @@ func settleWait(g prometheus.Gauge, tries int, final bool, reason backoff.Reason
 	case tries > 1:
 		g.Dec()
 	}
+}
+
+// observe observes v in h, with the exemplar of WithExemplars for the
+// event's request when there is one.
+func (m *Metrics) observe(h prometheus.Observer, v float64, e *backoff.Event) {
+	if m.exemplar != nil && e.Request != nil {
+		if l := m.exemplar(e.Request.Context()); l != nil && validExemplar(l) {
+			if eo, ok := h.(prometheus.ExemplarObserver); ok {
+				eo.ObserveWithExemplar(v, l)
+				return
+			}
+		}
+	}
+	h.Observe(v)
+}
+
+// validExemplar reports whether l may label an exemplar: valid names, and
+// at most prometheus.ExemplarMaxRunes runes of names and values in all
+// (ObserveWithExemplar panics otherwise).
+func validExemplar(l prometheus.Labels) bool {
+	runes := 0
+	for name, value := range l {
+		if !model.LegacyValidation.IsValidLabelName(name) || !utf8.ValidString(value) {
+			return false
+		}
+		runes += utf8.RuneCountInString(name) + utf8.RuneCountInString(value)
+	}
+	return runes <= prometheus.ExemplarMaxRunes
 }

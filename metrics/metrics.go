@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -28,8 +29,9 @@ type Metrics struct {
 	op      opVecs
 	budgets *budgetCollector
 
-	hosts  *hostSet                     // nil without WithHosts
-	series []atomic.Pointer[httpSeries] // by host index × numMethods + method index
+	hosts    *hostSet                                // nil without WithHosts
+	series   []atomic.Pointer[httpSeries]            // by host index × numMethods + method index
+	exemplar func(context.Context) prometheus.Labels // WithExemplars, or nil
 
 	opMu   sync.Mutex
 	ops    map[string]*opSeries // by operation name, at most maxOperations
@@ -90,7 +92,7 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 }
 
 func newMetrics(o *options) *Metrics {
-	m := &Metrics{ops: make(map[string]*opSeries)}
+	m := &Metrics{ops: make(map[string]*opSeries), exemplar: o.exemplar}
 	nHosts := 1
 	if o.hostLabel {
 		m.hosts = newHostSet(o.hosts)

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -53,6 +54,7 @@ type options struct {
 	retryAfterBuckets    []float64
 	durationBuckets      []float64
 	attemptsBuckets      []float64
+	exemplar             func(context.Context) prometheus.Labels
 	reuse                bool
 }
 
@@ -135,6 +137,32 @@ func WithDurationBuckets(buckets ...float64) Option {
 func WithAttemptsBuckets(buckets ...float64) Option {
 	buckets = append([]float64(nil), buckets...)
 	return optionFunc(func(o *options) { o.attemptsBuckets = buckets })
+}
+
+// WithExemplars makes the histograms of the HTTP metrics (request
+// durations, retry delays and waits) carry an exemplar: at each
+// observation, exemplar is called with the request's context, and the
+// labels it returns, if not nil, are the exemplar's. This is how a trace
+// ID reaches a histogram without this package depending on a tracing
+// library; with OpenTelemetry:
+//
+//	metrics.WithExemplars(func(ctx context.Context) prometheus.Labels {
+//		sc := trace.SpanContextFromContext(ctx)
+//		if !sc.IsSampled() {
+//			return nil
+//		}
+//		return prometheus.Labels{"trace_id": sc.TraceID().String()}
+//	})
+//
+// exemplar is called synchronously, from the Transport's hooks, and must
+// be cheap and safe for concurrent use. Labels that an exemplar may not
+// carry (invalid names, or more than 128 runes in all, as the OpenMetrics
+// format limits them) are dropped: the value is observed without an
+// exemplar. Exemplars are exposed in the OpenMetrics format only (with
+// promhttp, HandlerOpts.EnableOpenMetrics). Without WithExemplars, or
+// with nil, the histograms carry none and the hooks pay nothing for it.
+func WithExemplars(exemplar func(context.Context) prometheus.Labels) Option {
+	return optionFunc(func(o *options) { o.exemplar = exemplar })
 }
 
 // WithReuse makes [New] return the Metrics already registered on its
