@@ -40,6 +40,7 @@
 //	backoff_http_request_attempts{method}                         histogram
 //	backoff_http_request_retry_delay_seconds{method}              histogram
 //	backoff_http_waits_in_flight{method}                          gauge
+//	backoff_http_attempt_duration_seconds{method, code}           histogram, with WithAttemptDurations
 //	backoff_http_retry_budget_hosts                      gauge
 //	backoff_http_retry_budget_refusing_hosts             gauge
 //	backoff_http_retry_budget_tokens{host}               gauge, with WithHosts only

@@ -416,3 +416,17 @@ func ExampleWithExemplars() {
 	}
 	// Output: trace_id 4bf92f3577b34da6a3ce929d0e0e4736
 }
+
+// WithAttemptDurations adds the duration of each attempt, by status code:
+// the server's own latency, apart from the waits.
+func ExampleWithAttemptDurations() {
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.WithAttemptDurations(), metrics.WithDurationBuckets(1))
+	if err != nil {
+		panic(err)
+	}
+	getOnce(m, 1)
+	printLines(m, "_count", "backoff_http_attempt_duration_seconds")
+	// Output:
+	// backoff_http_attempt_duration_seconds_count{code="200",method="GET"} 1
+	// backoff_http_attempt_duration_seconds_count{code="503",method="GET"} 1
+}

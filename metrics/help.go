@@ -5,6 +5,7 @@ package metrics
 var help = map[string]string{
 	"http_attempts_total":              "Attempts of HTTP requests sent by a backoff.Transport, by method and by status code (\"invalid\" outside 100-599), or by error class (timeout, connection, tls, canceled, error) for an attempt that got no response.",
 	"http_retries_total":               "Retries of HTTP requests decided by a backoff.Transport, by method and by what the failed attempt got: a retryable status, a transport error, or a response with Retry-After.",
+	"http_attempt_duration_seconds":    "Time taken by each attempt of an HTTP request sent by a backoff.Transport, in seconds, from its start to its response's headers or its error, by method and by status code or error class as http_attempts_total.",
 	"http_giveups_total":               "HTTP requests a backoff.Transport gave up on, by method and reason (max_tries, max_time, deadline, giveup, exhausted, canceled, retry_after, not_replayable, budget).",
 	"http_not_replayable_total":        "HTTP requests whose first attempt failed and that a backoff.Transport could not send again (a method that is not idempotent, a body it could not keep): never eligible for a retry, so not give-ups.",
 	"http_wait_seconds":                "Waits before the retries of HTTP requests by a backoff.Transport, in seconds, jitter and Retry-After included.",

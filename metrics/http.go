@@ -14,6 +14,7 @@ import (
 type httpVecs struct {
 	attempts, retries, giveUps, notReplayable     *prometheus.CounterVec
 	wait, retryAfter, duration, tries, retryDelay *prometheus.HistogramVec
+	attemptDuration                               *prometheus.HistogramVec // nil without WithAttemptDurations
 	inFlight                                      *prometheus.GaugeVec
 }
 
@@ -22,7 +23,7 @@ func newHTTPVecs(o *options, hostLabel bool) httpVecs {
 	if hostLabel {
 		base = append(base, "host")
 	}
-	return httpVecs{
+	v := httpVecs{
 		attempts:      o.counterVec("http_attempts_total", labels(base, "code")...),
 		retries:       o.counterVec("http_retries_total", labels(base, "reason")...),
 		giveUps:       o.counterVec("http_giveups_total", labels(base, "reason")...),
@@ -34,10 +35,18 @@ func newHTTPVecs(o *options, hostLabel bool) httpVecs {
 		retryDelay:    o.histogramVec("http_request_retry_delay_seconds", o.durationBuckets, base...),
 		inFlight:      o.gaugeVec("http_waits_in_flight", base...),
 	}
+	if o.attemptDurations {
+		v.attemptDuration = o.histogramVec("http_attempt_duration_seconds", o.durationBuckets, labels(base, "code")...)
+	}
+	return v
 }
 
 func (v *httpVecs) collectors() []prometheus.Collector {
-	return []prometheus.Collector{v.attempts, v.retries, v.giveUps, v.notReplayable, v.wait, v.retryAfter, v.duration, v.tries, v.retryDelay, v.inFlight}
+	c := []prometheus.Collector{v.attempts, v.retries, v.giveUps, v.notReplayable, v.wait, v.retryAfter, v.duration, v.tries, v.retryDelay, v.inFlight}
+	if v.attemptDuration != nil {
+		c = append(c, v.attemptDuration)
+	}
+	return c
 }
 
 // httpSeries holds the children of one method (and host), each resolved on
@@ -54,6 +63,8 @@ type httpSeries struct {
 	tries         slot[prometheus.Observer]
 	retryDelay    slot[prometheus.Observer]
 	inFlight      slot[prometheus.Gauge]
+
+	attemptDuration [numCodeSlots]slot[prometheus.Observer] // with WithAttemptDurations
 }
 
 // httpSeries returns the series of a request's method and host.
@@ -134,6 +145,9 @@ func (m *Metrics) httpAttempt(e backoff.Event) {
 	s := m.httpSeries(methodHost(&e))
 	i := codeSlot(statusCode(&e), e.Err)
 	s.attempts[i].getAt(v.attempts, s.lvs, codeLabel, i).Inc()
+	if v.attemptDuration != nil {
+		m.observe(s.attemptDuration[i].getAt(v.attemptDuration, s.lvs, codeLabel, i), e.AttemptDuration.Seconds(), &e)
+	}
 	if e.Attempt > 1 || e.Final && endedByContext(e.Reason) {
 		settleWait(s.inFlight.get(v.inFlight, s.lvs), e.Attempt, e.Final, e.Reason)
 	}

@@ -55,6 +55,7 @@ type options struct {
 	durationBuckets      []float64
 	attemptsBuckets      []float64
 	exemplar             func(context.Context) prometheus.Labels
+	attemptDurations     bool
 	reuse                bool
 }
 
@@ -137,6 +138,17 @@ func WithDurationBuckets(buckets ...float64) Option {
 func WithAttemptsBuckets(buckets ...float64) Option {
 	buckets = append([]float64(nil), buckets...)
 	return optionFunc(func(o *options) { o.attemptsBuckets = buckets })
+}
+
+// WithAttemptDurations adds the histogram http_attempt_duration_seconds,
+// the duration of each attempt (Event.AttemptDuration: from its start to
+// its response's headers or its error), by method and code as
+// http_attempts_total, with the buckets of WithDurationBuckets: the
+// latency of the server itself, apart from the waits, per attempt (gRPC's
+// grpc.client.attempt.duration). It costs one more histogram observation
+// per attempt, a request that succeeds at its first attempt included.
+func WithAttemptDurations() Option {
+	return optionFunc(func(o *options) { o.attemptDurations = true })
 }
 
 // WithExemplars makes the histograms of the HTTP metrics (request

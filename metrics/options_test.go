@@ -6,11 +6,14 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/f99b3bbb/backoff"
+	"github.com/f99b3bbb/backoff/jitter"
 	"github.com/f99b3bbb/backoff/metrics"
 	"github.com/f99b3bbb/backoff/strategy"
 )
@@ -103,3 +106,47 @@ func TestExemplars(t *testing.T) {
 		})
 	}
 }
+
+// TestAttemptDurations checks the per-attempt histogram of
+// WithAttemptDurations, and that it is absent without.
+func TestAttemptDurations(t *testing.T) {
+	slow := func(codes ...int) http.RoundTripper {
+		n := 0
+		return rtFunc(func(r *http.Request) (*http.Response, error) {
+			time.Sleep(100 * time.Millisecond)
+			code := codes[min(n, len(codes)-1)]
+			n++
+			return &http.Response{StatusCode: code, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+		})
+	}
+	synctest.Test(t, func(t *testing.T) {
+		m := newMetrics(t, metrics.WithAttemptDurations())
+		tr := &backoff.Transport{Base: slow(503, 200), Wait: strategy.Constant{Interval: 2 * time.Second}, Jitter: jitter.None, Trace: m.Trace()}
+		roundTrip(t, tr, context.Background(), "GET", "http://api.example.com/", "")
+		compare(t, m, head("http_attempt_duration_seconds", "histogram")+`
+backoff_http_attempt_duration_seconds_bucket{code="200",method="GET",le="1"} 1
+backoff_http_attempt_duration_seconds_bucket{code="200",method="GET",le="5"} 1
+backoff_http_attempt_duration_seconds_bucket{code="200",method="GET",le="+Inf"} 1
+backoff_http_attempt_duration_seconds_sum{code="200",method="GET"} 0.1
+backoff_http_attempt_duration_seconds_count{code="200",method="GET"} 1
+backoff_http_attempt_duration_seconds_bucket{code="503",method="GET",le="1"} 1
+backoff_http_attempt_duration_seconds_bucket{code="503",method="GET",le="5"} 1
+backoff_http_attempt_duration_seconds_bucket{code="503",method="GET",le="+Inf"} 1
+backoff_http_attempt_duration_seconds_sum{code="503",method="GET"} 0.1
+backoff_http_attempt_duration_seconds_count{code="503",method="GET"} 1
+`, "backoff_http_attempt_duration_seconds")
+		lint(t, m)
+
+		off := newMetrics(t)
+		tr = &backoff.Transport{Base: slow(200), Trace: off.Trace()}
+		roundTrip(t, tr, context.Background(), "GET", "http://api.example.com/", "")
+		if n := testutil.CollectAndCount(off, "backoff_http_attempt_duration_seconds"); n != 0 {
+			t.Errorf("%d series of http_attempt_duration_seconds without WithAttemptDurations", n)
+		}
+	})
+}
+
+// rtFunc adapts a function to http.RoundTripper.
+type rtFunc func(*http.Request) (*http.Response, error)
+
+func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
