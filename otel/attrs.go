@@ -1,19 +1,12 @@
 package backoffotel
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
-	"io"
-	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/f99b3bbb/backoff"
+	"github.com/f99b3bbb/backoff/internal/errclass"
 )
 
 // other is the value of an attribute outside a fixed set: a method that is
@@ -84,63 +77,25 @@ var classNames = [numClasses]string{
 	classOther:      other,
 }
 
-// errorClass returns the class of err, classNone for nil: the first that
-// applies of
-//
-//   - timeout: an error with a Timeout method that reports true (a
-//     net.Error, the Transport's attempt timeout), context.DeadlineExceeded,
-//     os.ErrDeadlineExceeded;
-//   - canceled: context.Canceled;
-//   - tls: an error of the TLS handshake or of the verification of the
-//     server's certificate;
-//   - connection: *net.OpError, *net.DNSError, net.ErrClosed, a connection
-//     refused, reset or aborted, a broken pipe, or an end of stream before
-//     the response (io.EOF, io.ErrUnexpectedEOF);
-//   - _OTHER.
+// errorClass returns the class of err, classNone for nil: the class the
+// Transport's own classification gives it (internal/errclass, shared with
+// the Transport and the Prometheus metrics), decided by the error's type
+// and the sentinel errors it wraps, never by its message.
 func errorClass(err error) uint8 {
 	if err == nil {
 		return classNone
 	}
-	var timeout interface{ Timeout() bool }
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
-		errors.As(err, &timeout) && timeout.Timeout():
+	switch errclass.Of(err) {
+	case errclass.Timeout:
 		return classTimeout
-	case errors.Is(err, context.Canceled):
+	case errclass.Canceled:
 		return classCanceled
-	case isTLS(err):
+	case errclass.TLS:
 		return classTLS
-	case isConnection(err):
+	case errclass.Connection:
 		return classConnection
 	}
 	return classOther
-}
-
-func isTLS(err error) bool {
-	var (
-		verifyErr   *tls.CertificateVerificationError
-		echErr      *tls.ECHRejectionError
-		recordErr   tls.RecordHeaderError
-		alertErr    tls.AlertError
-		unknownAuth x509.UnknownAuthorityError
-		hostErr     x509.HostnameError
-		invalidErr  x509.CertificateInvalidError
-	)
-	return errors.As(err, &verifyErr) || errors.As(err, &echErr) ||
-		errors.As(err, &recordErr) || errors.As(err, &alertErr) ||
-		errors.As(err, &unknownAuth) || errors.As(err, &hostErr) ||
-		errors.As(err, &invalidErr)
-}
-
-func isConnection(err error) bool {
-	var (
-		opErr  *net.OpError
-		dnsErr *net.DNSError
-	)
-	return errors.As(err, &opErr) || errors.As(err, &dnsErr) ||
-		errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE)
 }
 
 // Status codes outside 100–999 (net/http's client reads three digits)
