@@ -42,7 +42,7 @@ const (
 // allowed. The Transport's MaxAttempts still applies: the budget only ever
 // refuses retries that MaxAttempts would allow. For example, sequential
 // calls of a Transport with the defaults against a host that always
-// fails make 4 attempts each for the first 46 or so calls, then about 1.1.
+// fails make 4 attempts each for the first 44 to 50 calls, then 1.1.
 //
 // The model is Finagle's and Linkerd's retry budget (a share of requests,
 // a minimum rate, a reserve), which bounds the extra load on a backend
