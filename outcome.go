@@ -10,12 +10,12 @@ import (
 // request whose context carries it (see [WithOutcome]), so that code
 // holding only an http.Client can learn what happened to each request.
 //
-// Reading it costs the Transport nothing when no context carries one, and
-// no allocation when one does. An Outcome must not be read before the call
+// When no context carries one, it costs the Transport a context lookup;
+// when one does, no allocation. An Outcome must not be read before the call
 // that fills it has returned, nor shared by concurrent calls.
 type Outcome struct {
-	// Attempts is the number of attempts sent, 0 if none was (an invalid
-	// Transport, a body that could not be read, a context already done).
+	// Attempts is the number of attempts made, 0 for a Transport whose
+	// configuration is invalid (which sends nothing).
 	Attempts int
 
 	// Waited is the time spent waiting between attempts, draining the
