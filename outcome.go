@@ -3,6 +3,8 @@ package backoff
 import (
 	"context"
 	"time"
+
+	"github.com/f99b3bbb/backoff/internal/errclass"
 )
 
 // An Outcome is what a [Transport] did for one request: its attempts, its
@@ -38,6 +40,27 @@ type Outcome struct {
 
 // Retried reports whether the call made more than one attempt.
 func (o *Outcome) Retried() bool { return o.Attempts > 1 }
+
+// ErrorClass returns the class of Err, as the metrics label an attempt
+// without a response: "timeout", "connection", "tls", "canceled" or
+// "error" (any other error), decided by the error's type, never by its
+// message; "" when Err is nil.
+func (o *Outcome) ErrorClass() string {
+	if o.Err == nil {
+		return ""
+	}
+	switch errclass.Of(o.Err) {
+	case errclass.Timeout:
+		return "timeout"
+	case errclass.Connection:
+		return "connection"
+	case errclass.TLS:
+		return "tls"
+	case errclass.Canceled:
+		return "canceled"
+	}
+	return "error"
+}
 
 // callKey is the context key of a callValues: what a Transport reads of
 // a request's context, in one lookup.

@@ -55,6 +55,9 @@ func TestOutcome(t *testing.T) {
 				if o != tt.want {
 					t.Errorf("Outcome = %+v, want %+v", o, tt.want)
 				}
+				if wantClass := map[bool]string{true: "connection", false: ""}[tt.want.Err != nil]; o.ErrorClass() != wantClass {
+					t.Errorf("ErrorClass() = %q, want %q", o.ErrorClass(), wantClass)
+				}
 				if o.Retried() != (tt.want.Attempts > 1) {
 					t.Errorf("Retried() = %v with %d attempts", o.Retried(), o.Attempts)
 				}
