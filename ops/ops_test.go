@@ -299,7 +299,7 @@ func TestSeriesNames(t *testing.T) {
 	}
 }
 
-var recordName = regexp.MustCompile(`^backoff(_host)?:[a-z0-9_]+:[a-z0-9_]+$`)
+var recordName = regexp.MustCompile(`^backoff(_host|_outcome)?:[a-z0-9_]+:[a-z0-9_]+$`)
 
 // TestRules checks the conventions of the rules: names level:metric:
 // operations, each alert with a severity, a summary, a description and a
@@ -349,7 +349,7 @@ func TestRules(t *testing.T) {
 		seen[name] = true
 		if r.Record != "" {
 			if !recordName.MatchString(r.Record) {
-				t.Errorf("recording rule %s: not named backoff:metric:operations or backoff_host:metric:operations", r.Record)
+				t.Errorf("recording rule %s: not named backoff:, backoff_host: or backoff_outcome:metric:operations", r.Record)
 			}
 			if !tested[r.Record] {
 				t.Errorf("recording rule %s: no promql_expr_test in %s", r.Record, testsFile)
