@@ -66,44 +66,6 @@ type call struct {
 	marked bool
 }
 
-// endWait adds the wait that ends now, if any, to the time waited, and
-// returns the time it ended (0 if there was none).
-func (c *call) endWait() time.Duration {
-	if c.waitFrom == 0 {
-		return 0
-	}
-	now := monotonic()
-	c.waited += now - c.waitFrom
-	c.waitFrom = 0
-	return now
-}
-
-// attemptDuration is the duration of the attempt that the event d follows:
-// for the first, the call's elapsed time (the attempt starts with the
-// call), for a later one measured from its start.
-func (c *call) attemptDuration(d *Details[*http.Response]) time.Duration {
-	if d.Attempts <= 1 {
-		return d.Elapsed
-	}
-	if c.durOf != d.Attempts {
-		c.dur, c.durOf = monotonic()-c.attemptAt, d.Attempts
-	}
-	return c.dur
-}
-
-// record fills the caller's Outcome with the call's, which ended in resp
-// or err.
-func (c *call) record(resp *http.Response, err error) {
-	c.endWait()
-	o := Outcome{Attempts: c.n, Waited: c.waited, Reason: c.reason}
-	if resp != nil {
-		o.Status = resp.StatusCode
-	} else {
-		o.Err = err
-	}
-	*c.outcome = o
-}
-
 // abort releases what the call holds when a hook or the Base panics: the
 // request body when no attempt was sent, the body of the request that the
 // Base was sending, the current attempt's context, and the response the
