@@ -285,11 +285,9 @@ func satAdd(level int64, n float64, max int64) int64 {
 	if n >= float64(max-level) {
 		return max
 	}
-	// n < 2⁶³ here, but float64(max-level) may have rounded up.
-	if v := level + int64(n); v >= level && v <= max {
-		return v
-	}
-	return max
+	// float64(max-level) is the float64 nearest to max-level: none lies
+	// between the two, so n < max-level and level+int64(n) <= max.
+	return level + int64(n)
 }
 
 // deposit records a request sent to host.

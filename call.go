@@ -51,12 +51,12 @@ type call struct {
 	attemptAt time.Duration
 	dur       time.Duration
 	durOf     int
-	outcome   *Outcome
 	reason    Reason
 
 	// single reports a single attempt under another retrying layer, whose
 	// attempt number the context keeps; vals are the request context's
-	// values of this package.
+	// values of this package: the caller's Outcome, if any, and the
+	// attempt number another Transport gave it.
 	single bool
 	vals   callValues
 

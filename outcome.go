@@ -154,5 +154,5 @@ func (c *call) record(resp *http.Response, err error) {
 	} else {
 		o.Err = err
 	}
-	*c.outcome = o
+	*c.vals.outcome = o
 }

@@ -405,11 +405,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (t *Transport) roundTrip(req *http.Request, single bool) (*http.Response, error) {
 	t.init()
 	vals := callValuesOf(req.Context())
-	outcome := vals.outcome
 	if t.err != nil {
 		closeBody(req)
-		if outcome != nil {
-			*outcome = Outcome{Err: t.err}
+		if vals.outcome != nil {
+			*vals.outcome = Outcome{Err: t.err}
 		}
 		return nil, t.err
 	}
@@ -423,7 +422,7 @@ func (t *Transport) roundTrip(req *http.Request, single bool) (*http.Response, e
 	c := callPool.Get().(*call)
 	// The engine marks the context (WithSingleAttempt) unless it is
 	// marked already.
-	*c = call{t: t, req: req, marked: p.SingleAttemptBelow && !single, max: p.MaxAttempts, outcome: outcome, single: single, vals: vals}
+	*c = call{t: t, req: req, marked: p.SingleAttemptBelow && !single, max: p.MaxAttempts, single: single, vals: vals}
 	switch {
 	case c.max == 0:
 		c.max = DefaultMaxAttempts
@@ -447,7 +446,7 @@ func (t *Transport) roundTrip(req *http.Request, single bool) (*http.Response, e
 	if err == nil && resp == nil {
 		err = errNilResponse
 	}
-	if outcome != nil {
+	if c.vals.outcome != nil {
 		c.record(resp, err)
 	}
 	*c = call{}
