@@ -34,9 +34,7 @@ type call struct {
 	waitGiven bool
 
 	// What the current attempt holds while it runs, for abort.
-	out    *http.Request // the request being sent, during Base.RoundTrip
-	cancel context.CancelCauseFunc
-	timer  *time.Timer
+	cur inflight
 
 	// bodyFailed is set when the request's GetBody failed, which ends the
 	// call with that error.
@@ -64,6 +62,43 @@ type call struct {
 	// from the request's (see WithSingleAttempt). Contexts are never compared: a
 	// context's dynamic type may not be comparable.
 	marked bool
+
+	// Hedging (see hedge.go): the hedges sent, the number of the attempt
+	// whose result the last round kept, whether the request may be hedged
+	// (0: not known yet, 1: yes, -1: no), the start of the call (0 until
+	// a hedged round reads it), and the verdict of the kept result, which
+	// the round classified already, when decided is set.
+	hedges  int
+	winner  int
+	hedgeOK int8
+	begin   time.Duration
+	decided bool
+	verdict verdict
+}
+
+// inflight is what an attempt holds while it runs, for abort: its
+// request while the Base sends it, its context's cancel and timeout, and
+// the context it was derived from.
+type inflight struct {
+	out    *http.Request
+	cancel context.CancelCauseFunc
+	timer  *time.Timer
+	parent context.Context
+}
+
+// release closes the body of the request being sent and ends the
+// attempt's context.
+func (a *inflight) release() {
+	if a.out != nil {
+		closeBody(a.out)
+	}
+	if a.cancel != nil {
+		if a.timer != nil {
+			a.timer.Stop()
+		}
+		a.cancel(nil)
+	}
+	*a = inflight{}
 }
 
 // abort releases what the call holds when a hook or the Base panics: the
@@ -74,13 +109,7 @@ func (c *call) abort() {
 	if c.n == 0 {
 		closeBody(c.req)
 	}
-	if c.out != nil {
-		closeBody(c.out)
-	}
-	if c.cancel != nil {
-		c.timer.Stop()
-		c.cancel(nil)
-	}
+	c.cur.release()
 	if c.resp != nil {
 		c.resp.Body.Close()
 	}
@@ -93,43 +122,69 @@ func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 	if now := c.endWait(); now != 0 {
 		c.attemptAt = now
 	}
+	c.resp, c.ra, c.waitGiven, c.decided = nil, 0, false, false
+	if c.hedgeable() {
+		return c.round(ctx)
+	}
 	c.n++
-	c.resp, c.ra, c.waitGiven = nil, 0, false
-	parent := ctx
-	var cancel context.CancelCauseFunc
-	var timer *time.Timer
-	if d := c.t.cfg.AttemptTimeout; d > 0 {
-		ctx, cancel = context.WithCancelCause(ctx)
-		timer = time.AfterFunc(d, func() { cancel(errAttemptTimeout) })
-		c.cancel, c.timer = cancel, timer
-	}
-	derived := c.marked || cancel != nil
-	if !c.single && (c.n > 1 || c.vals.attempt != 0) {
-		// A retry, or a first attempt in a context that another
-		// Transport's attempt numbered: this call's own number.
-		ctx, derived = withAttempt(ctx, c.vals, c.n), true
-	}
-	r, err := c.request(ctx, derived)
+	c.winner = c.n
+	r, err := c.prepare(ctx, c.n, c.marked, &c.cur)
 	if err != nil {
-		if cancel != nil {
-			c.cancel, c.timer = nil, nil
-			timer.Stop()
-			cancel(nil)
-		}
+		c.bodyFailed = true
 		return nil, err
 	}
-	c.out = r
+	resp, err := c.exchange(r, &c.cur)
+	if err != nil {
+		return nil, err
+	}
+	c.resp = resp
+	if c.t.honoursRetryAfter(resp.StatusCode) {
+		c.ra, c.waitGiven = serverWait(resp)
+	}
+	return resp, nil
+}
+
+// prepare starts attempt n under ctx (derived reports whether ctx is not
+// the request's own context): its timeout, its number and its request,
+// which st holds until exchange sends it. It fails only when the request's
+// GetBody does, having released what it started.
+func (c *call) prepare(ctx context.Context, n int, derived bool, st *inflight) (*http.Request, error) {
+	st.parent = ctx
+	if d := c.t.cfg.AttemptTimeout; d > 0 {
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		st.cancel, st.timer = cancel, time.AfterFunc(d, func() { cancel(errAttemptTimeout) })
+		derived = true
+	}
+	if !c.single && (n > 1 || c.vals.attempt != 0) {
+		// A retry, or a first attempt in a context that another
+		// Transport's attempt numbered: this call's own number.
+		ctx, derived = withAttempt(ctx, c.vals, n), true
+	}
+	r, err := c.request(ctx, n, derived)
+	if err != nil {
+		st.release()
+		return nil, err
+	}
+	st.out = r
+	return r, nil
+}
+
+// exchange sends the request r, which prepare made with st, through the
+// Base, and returns its response or its error, never both.
+func (c *call) exchange(r *http.Request, st *inflight) (*http.Response, error) {
 	var resp *http.Response
+	var err error
 	if in := c.t.inner; in != nil {
 		// The Base is a Transport: it makes one attempt, this one retries.
 		resp, err = in.roundTrip(r, true)
 	} else {
 		resp, err = c.t.base.RoundTrip(r)
 	}
-	c.out = nil
 	// From here on, the attempt's context is released below or by the
 	// response's body.
-	c.cancel, c.timer = nil, nil
+	cancel, timer, parent := st.cancel, st.timer, st.parent
+	*st = inflight{}
 	if resp != nil && resp.Body == nil {
 		resp.Body = http.NoBody // http.Client tolerates a nil Body too
 	}
@@ -171,38 +226,33 @@ func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	c.resp = resp
-	if c.t.honoursRetryAfter(resp.StatusCode) {
-		c.ra, c.waitGiven = serverWait(resp)
-	}
 	return resp, nil
 }
 
-// request returns the request of the current attempt, with ctx as its
-// context (derived reports whether ctx is not the request's own context):
+// request returns the request of attempt n, with ctx as its context
+// (derived reports whether ctx is not the request's own context):
 // the caller's request itself when nothing needs to change, else a shallow
 // copy (the caller's request is never modified).
-func (c *call) request(ctx context.Context, derived bool) (*http.Request, error) {
+func (c *call) request(ctx context.Context, n int, derived bool) (*http.Request, error) {
 	req := c.req
 	var body io.ReadCloser
 	var getBody func() (io.ReadCloser, error)
 	switch {
 	case req.Body == nil || req.Body == http.NoBody:
 	case req.GetBody != nil:
-		if c.n > 1 {
+		if n > 1 {
 			b, err := req.GetBody()
 			if err != nil || b == nil {
 				if b != nil {
 					b.Close()
 				}
-				c.bodyFailed = true
 				return nil, &getBodyError{err: err}
 			}
 			body = b
 		}
 	case c.t.bufferLimit() < 0 || req.ContentLength > c.t.bufferLimit():
 		// One attempt only (nothing is kept): replayable refuses any retry.
-	case c.n == 1:
+	case n == 1:
 		c.body = &bodyRecorder{rc: req.Body, limit: c.t.bufferLimit(), size: req.ContentLength}
 		body = c.body
 		// Lets a layer below read the body ahead (to sign it), and net/http
@@ -229,15 +279,27 @@ func (c *call) request(ctx context.Context, derived bool) (*http.Request, error)
 			r.Header = make(http.Header)
 		}
 		if f := c.t.cfg.AttemptHeaderValue; f != nil {
-			r.Header.Set(header, f(c.n, c.max))
+			r.Header.Set(header, f(n, c.max))
 		} else {
-			r.Header.Set(header, strconv.Itoa(c.n))
+			r.Header.Set(header, strconv.Itoa(n))
 		}
 	}
 	return r, nil
 }
 
 func (c *call) decide(_ *Policy[*http.Response], resp *http.Response, err error) verdict {
+	if c.decided {
+		return c.verdict // a hedged round classified it
+	}
+	return c.classify(resp, err, c.n)
+}
+
+// sent is the number of attempts made: c.n, which counts the hedges.
+func (c *call) sent(int) int { return c.n }
+
+// classify classifies attempt n's outcome, with c.waitGiven the
+// attempt's.
+func (c *call) classify(resp *http.Response, err error, n int) verdict {
 	if c.bodyFailed {
 		// The request's GetBody failed: nothing was sent, and sending
 		// again would need it to work. Not for Classify to decide.
@@ -259,7 +321,7 @@ func (c *call) decide(_ *Policy[*http.Response], resp *http.Response, err error)
 		}
 		classify = DefaultClassify
 	}
-	if classify(Attempt{Request: c.req, Response: resp, Err: err, Number: c.n}) {
+	if classify(Attempt{Request: c.req, Response: resp, Err: err, Number: n}) {
 		return retry
 	}
 	if err != nil {
@@ -311,6 +373,8 @@ func (c *call) observe(ev event, d Details[*http.Response]) {
 
 		AttemptDuration: c.attemptDuration(&d),
 		Waited:          c.waited,
+		Hedges:          c.hedges,
+		Winner:          c.winner,
 		Reason:          d.Reason,
 		Final:           d.Final,
 	}
@@ -383,21 +447,28 @@ func (c *call) discard(ctx context.Context, resp *http.Response, start, maxTime 
 	}
 	c.resp = nil // closed here: abort must not close it again
 	now := monotonic()
-	body := resp.Body
-	limit := c.t.drainLimit()
 	d := DrainTimeout
-	if a := c.t.cfg.AttemptTimeout; a > 0 && a < d {
-		d = a
-	}
 	if maxTime > 0 {
 		d = min(d, maxTime-(now-start))
+	}
+	c.drain(ctx, resp, d)
+	return monotonic() - now
+}
+
+// drain reads up to the DrainLimit of resp's body and closes it, for at
+// most d, the AttemptTimeout and until ctx's deadline.
+func (c *call) drain(ctx context.Context, resp *http.Response, d time.Duration) {
+	body := resp.Body
+	limit := c.t.drainLimit()
+	if a := c.t.cfg.AttemptTimeout; a > 0 && a < d {
+		d = a
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		d = min(d, time.Until(dl))
 	}
 	if limit <= 0 || d <= 0 || body == http.NoBody || resp.ContentLength > limit {
 		body.Close()
-		return monotonic() - now
+		return
 	}
 	// Close the body when the time is up: that ends a Read that blocks.
 	closed := make(chan struct{})
@@ -411,7 +482,6 @@ func (c *call) discard(ctx context.Context, resp *http.Response, start, maxTime 
 	} else {
 		<-closed
 	}
-	return monotonic() - now
 }
 
 // replayable reports whether the request may be sent again after an
@@ -426,6 +496,14 @@ func (c *call) replayable(err error) bool {
 	if neverSent(err) {
 		return true
 	}
+	return c.idempotent()
+}
+
+// idempotent reports whether the request may be sent again after a
+// failure that may have reached the server: by its context's
+// WithIdempotent, else by Idempotent.
+func (c *call) idempotent() bool {
+	req := c.req
 	switch requestOptionsFrom(req.Context()).idempotent {
 	case 1:
 		return false

@@ -12,7 +12,7 @@ import (
 // Validate reports whether the Transport's configuration is valid: its
 // Base (not a nil value of a concrete type), its Wait strategy, its
 // RetryAfterStatuses (HTTP statuses, 100 to 599), BackoffLevel and
-// GiveUpLevel (not nil values of a concrete type), its Budget,
+// GiveUpLevel (not nil values of a concrete type), its Budget, its Hedging,
 // RetryAfterSpread, which must not be NaN or +Inf, ShouldRetryHeaders,
 // which must be valid header names, and AttemptHeader,
 // which must be a valid header name and not a reserved one, each as a
@@ -35,6 +35,9 @@ func (t *Transport) Validate() error {
 	errs = append(errs, validateLevel("Transport.BackoffLevel", t.BackoffLevel), validateLevel("Transport.GiveUpLevel", t.GiveUpLevel))
 	if t.Budget != nil {
 		errs = append(errs, t.Budget.Validate())
+	}
+	if t.Hedging != nil {
+		errs = append(errs, t.Hedging.validate())
 	}
 	if f := t.RetryAfterSpread; math.IsNaN(f) || math.IsInf(f, 1) {
 		errs = append(errs, &ConfigError{Field: "Transport.RetryAfterSpread", Value: f, Msg: "must be a finite fraction (0: the default; negative: none)"})
@@ -139,6 +142,7 @@ func (t *Transport) snapshot() *Transport {
 		BufferLimit:        t.BufferLimit,
 		DrainLimit:         t.DrainLimit,
 		Budget:             t.Budget,
+		Hedging:            cloneHedging(t.Hedging),
 		AttemptHeader:      t.AttemptHeader,
 		AttemptHeaderValue: t.AttemptHeaderValue,
 		SingleAttemptBelow: t.SingleAttemptBelow,

@@ -14,8 +14,13 @@ import (
 // Transport takes part in the engine's decisions. The engine is generic
 // over it so that no interface value is built per call.
 type caller[T any] interface {
-	// attempt makes one attempt.
+	// attempt makes one attempt: for the Transport, one round of attempts
+	// (the attempt and its hedges).
 	attempt(ctx context.Context) (T, error)
+	// sent returns the number of attempts made in the first rounds calls of
+	// attempt: rounds itself, but for the Transport's hedges. It is what
+	// the Details count and what MaxAttempts bounds.
+	sent(rounds int) int
 	// decide classifies the outcome of an attempt.
 	decide(p *Policy[T], v T, err error) verdict
 	// watching reports whether the caller observes the call's events (see
@@ -73,6 +78,7 @@ func (p *Policy[T]) decide(v T, err error) verdict {
 type opCall[T any] func(context.Context) (T, error)
 
 func (f opCall[T]) attempt(ctx context.Context) (T, error)    { return f(ctx) }
+func (opCall[T]) sent(rounds int) int                         { return rounds }
 func (opCall[T]) decide(p *Policy[T], v T, err error) verdict { return p.decide(v, err) }
 func (opCall[T]) watching() bool                              { return false }
 func (opCall[T]) observes() bool                              { return false }
@@ -92,6 +98,7 @@ func (f runCall[T]) attempt(ctx context.Context) (T, error) {
 	var zero T
 	return zero, f(ctx)
 }
+func (runCall[T]) sent(rounds int) int                         { return rounds }
 func (runCall[T]) decide(p *Policy[T], v T, err error) verdict { return p.decide(v, err) }
 func (runCall[T]) watching() bool                              { return false }
 func (runCall[T]) observes() bool                              { return false }
@@ -155,7 +162,7 @@ func run[T any, C caller[T]](ctx context.Context, p *Policy[T], c C) (T, error) 
 
 		if verdict := c.decide(p, v, err); verdict != retry {
 			if len(p.OnAttempt) > 0 || verdict == succeed && len(p.OnSuccess) > 0 || c.watching() {
-				d := Details[T]{Name: name, Attempts: attempt, Elapsed: monotonic() - start, Value: v, Err: err, Final: true}
+				d := Details[T]{Name: name, Attempts: c.sent(attempt), Elapsed: monotonic() - start, Value: v, Err: err, Final: true}
 				fire(p.OnAttempt, d)
 				c.observe(evAttempt, d)
 				if verdict == succeed {
@@ -177,13 +184,13 @@ func run[T any, C caller[T]](ctx context.Context, p *Policy[T], c C) (T, error) 
 		if timed {
 			elapsed = monotonic() - start
 		}
-		d := Details[T]{Name: name, Attempts: attempt, Elapsed: elapsed, Value: v, Err: err}
+		d := Details[T]{Name: name, Attempts: c.sent(attempt), Elapsed: elapsed, Value: v, Err: err}
 		var w time.Duration
 		var reason Reason
 		switch {
 		case err != nil && p.GiveUp != nil && p.GiveUp(err):
 			reason = ErrGiveUp
-		case maxAttempts > 0 && attempt >= maxAttempts:
+		case maxAttempts > 0 && d.Attempts >= maxAttempts:
 			reason = ErrMaxAttempts
 		case maxTime < 0 || maxTime > 0 && elapsed >= maxTime:
 			reason = ErrMaxTime

@@ -655,3 +655,30 @@ func ExampleAttemptNumber() {
 	// attempt 2 retry: true
 	// attempt 3 retry: true
 }
+
+func ExampleHedging() {
+	// The first attempt hangs; its hedge, sent after 10ms, answers.
+	base := rtFunc(func(r *http.Request) (*http.Response, error) {
+		if _, hedge := backoff.AttemptNumber(r.Context()); !hedge {
+			<-r.Context().Done()
+			fmt.Println("original:", context.Cause(r.Context()))
+			return nil, r.Context().Err()
+		}
+		return &http.Response{StatusCode: 200, Status: "200 OK", Body: http.NoBody}, nil
+	})
+	client := &http.Client{Transport: &backoff.Transport{
+		Base:    base,
+		Hedging: &backoff.Hedging{Delay: 10 * time.Millisecond},
+	}}
+	var o backoff.Outcome
+	req, _ := http.NewRequestWithContext(backoff.WithOutcome(context.Background(), &o), http.MethodGet, "http://api.example/", nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.Status, "from attempt", o.Winner, "of", o.Attempts, "hedges:", o.Hedges)
+	// Output:
+	// original: backoff: another attempt of the request answered first
+	// 200 OK from attempt 2 of 2 hedges: 1
+}

@@ -31,6 +31,12 @@ type Outcome struct {
 	Status int
 	Err    error
 
+	// Hedges is the number of hedges sent (see [Hedging]), counted in
+	// Attempts too; Winner is the number of the attempt whose response or
+	// error was returned: Attempts, unless the last attempts were hedged.
+	Hedges int
+	Winner int
+
 	// Reason is why the Transport stopped retrying: empty when the last
 	// response or error was accepted as it is (a success, or a status not
 	// to retry), else a give-up reason such as ErrMaxAttempts, ErrBudget
@@ -39,8 +45,12 @@ type Outcome struct {
 	Reason Reason
 }
 
-// Retried reports whether the call made more than one attempt.
-func (o *Outcome) Retried() bool { return o.Attempts > 1 }
+// Retried reports whether the call retried: whether it made more than
+// one attempt besides its hedges.
+func (o *Outcome) Retried() bool { return o.Attempts-o.Hedges > 1 }
+
+// Hedged reports whether the call sent a hedge.
+func (o *Outcome) Hedged() bool { return o.Hedges > 0 }
 
 // ErrorClass returns the class of Err, as the metrics label an attempt
 // without a response: "timeout", "connection", "tls", "canceled" or
@@ -148,7 +158,7 @@ func (c *call) attemptDuration(d *Details[*http.Response]) time.Duration {
 // or err.
 func (c *call) record(resp *http.Response, err error) {
 	c.endWait()
-	o := Outcome{Attempts: c.n, Waited: c.waited, Reason: c.reason}
+	o := Outcome{Attempts: c.n, Waited: c.waited, Hedges: c.hedges, Winner: c.winner, Reason: c.reason}
 	if resp != nil {
 		o.Status = resp.StatusCode
 	} else {

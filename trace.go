@@ -54,6 +54,16 @@ type Event struct {
 
 	// Final reports that no attempt follows.
 	Final bool
+
+	// Hedges is the number of hedges sent so far (see [Hedging]), which
+	// Attempt counts too: Attempt - Hedges attempts were the call's own.
+	Hedges int
+
+	// Winner is the number of the attempt whose Response or Err the event
+	// carries: Attempt, unless the attempt was hedged, when it is the
+	// number of the attempt whose answer the round kept (1 when the
+	// original beat its hedge). 0 for OnHedge.
+	Winner int
 }
 
 // Trace holds the hooks through which a [Transport] reports the events of
@@ -86,6 +96,13 @@ type Trace struct {
 
 	// OnGiveUp is called once when a call gives up, with the Reason.
 	OnGiveUp func(Event)
+
+	// OnHedge is called once for each hedge (see [Hedging]), just after
+	// it is sent: Attempt is its number, Hedges counts it, and Elapsed is
+	// the time since the start of the call. The attempts of a hedged
+	// round fire a single OnAttempt, for the answer the round keeps
+	// (Event.Winner); the others are cancelled or discarded.
+	OnHedge func(Event)
 }
 
 // JoinTraces returns a Trace whose hooks call those of traces in order,
@@ -94,7 +111,7 @@ type Trace struct {
 func JoinTraces(traces ...*Trace) *Trace {
 	var ts []*Trace
 	for _, t := range traces {
-		if t != nil && (t.OnAttempt != nil || t.OnBackoff != nil || t.OnSuccess != nil || t.OnGiveUp != nil) {
+		if t != nil && (t.OnAttempt != nil || t.OnBackoff != nil || t.OnSuccess != nil || t.OnGiveUp != nil || t.OnHedge != nil) {
 			ts = append(ts, t)
 		}
 	}
@@ -128,5 +145,6 @@ func JoinTraces(traces ...*Trace) *Trace {
 		OnBackoff: join(func(t *Trace) func(Event) { return t.OnBackoff }),
 		OnSuccess: join(func(t *Trace) func(Event) { return t.OnSuccess }),
 		OnGiveUp:  join(func(t *Trace) func(Event) { return t.OnGiveUp }),
+		OnHedge:   join(func(t *Trace) func(Event) { return t.OnHedge }),
 	}
 }

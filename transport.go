@@ -148,6 +148,17 @@ func transportReasonText(r Reason) (string, bool) {
 // a Transport reached with another Transport's attempt context (a token
 // fetcher's own client, say) retries as configured.
 //
+// # Hedging
+//
+// With Hedging set, an idempotent request whose body can be sent again
+// (none, or GetBody) that has not been answered within a delay is sent
+// again, in parallel, and the first answer the Transport would not retry
+// wins; the other attempts are cancelled and what they return is closed
+// before RoundTrip returns (see [Hedging]). Hedges count as attempts
+// toward MaxAttempts, take their tokens from the Budget like retries, stop
+// after a failure and for the rest of a call that was throttled, and are
+// reported by Trace.OnHedge and in the [Outcome].
+//
 // # Events
 //
 // The Trace's hooks see every event of a call, in HTTP terms (see
@@ -311,6 +322,11 @@ type Transport struct {
 	// no mark.
 	SingleAttemptBelow bool
 
+	// Hedging, if set, sends hedges of slow idempotent requests: further
+	// attempts in parallel with one that has not answered within a delay
+	// (see [Hedging]). Nil means no hedging.
+	Hedging *Hedging
+
 	// Trace receives the events of every call (see [Trace]); nil receives
 	// none. Use [JoinTraces] for several subscribers.
 	Trace *Trace
@@ -335,6 +351,7 @@ type Transport struct {
 	base      http.RoundTripper
 	inner     *Transport // base, when it is a Transport
 	budget    *Budget
+	hedging   *hedging               // Hedging, resolved; nil without
 	ownBudget atomic.Pointer[Budget] // when Budget is nil
 	policy    Policy[*http.Response] // for a call of its own
 	single    Policy[*http.Response] // for a call under another retrying layer
@@ -387,6 +404,7 @@ func (t *Transport) init() {
 			}
 		}
 		t.budget = t.RetryBudget()
+		t.hedging = newHedging(t.cfg.Hedging)
 	})
 }
 
@@ -428,6 +446,9 @@ func (t *Transport) roundTrip(req *http.Request, single bool) (*http.Response, e
 		c.max = DefaultMaxAttempts
 	case c.max < 0:
 		c.max = 0 // Unlimited
+	}
+	if t.hedging != nil && !single {
+		c.begin = monotonic()
 	}
 	returned := false
 	defer func() {
