@@ -33,14 +33,19 @@
 //	backoff.http.client.call.retries        histogram, {retry}  retries of a retried call
 //	backoff.http.client.call.retry_delay    histogram, s        time between its attempts
 //	backoff.http.client.call.give_ups       counter, {call}     calls that gave up
+//	backoff.http.client.call.hedges         histogram, {hedge}  hedges of a hedged call
 //
 // http.client.request.duration measures each attempt from its start to its
 // response's headers or its error (Event.AttemptDuration), with the
 // convention's bucket boundaries. The per-call histograms are recorded
 // once per call that made more than one attempt, when it ends (a call
 // that needed no retry records neither): retries is the number of
-// attempts minus one, retry_delay the time spent waiting between the
-// attempts, draining the discarded responses included (Event.Waited). A
+// attempts minus one, hedges not counted, retry_delay the time spent
+// waiting between the attempts, draining the discarded responses included
+// (Event.Waited), both only for a call that retried; hedges is the number
+// of hedges (see [backoff.Hedging]) of a call that sent any. In a hedged
+// round, http.client.request.duration records the attempt whose answer
+// the round kept, not those it cancelled. A
 // give-up is counted once per call that gives up, a call refused a retry
 // by the retry budget included (backoff.reason "budget"), as is one that
 // was never eligible for a retry (a POST whose attempt failed:
@@ -80,6 +85,8 @@
 //     backoff.retry_after.duration (the server-given wait, in seconds,
 //     when there is one), and the attempt's http.response.status_code
 //     (with error.type from 400 on) or error.type.
+//   - backoff.hedge, when a hedge is sent: backoff.attempt, the hedge's
+//     number.
 //   - backoff.give_up, when the call gives up: backoff.reason,
 //     backoff.attempts, and the last attempt's status code or error.type,
 //     as above.

@@ -50,6 +50,15 @@ func (i *Instrumentation) onBackoff(e backoff.Event) {
 	span.AddEvent(WaitEvent, trace.WithAttributes(attrs...))
 }
 
+// onHedge is the OnHedge hook: a hedge is sent.
+func (i *Instrumentation) onHedge(e backoff.Event) {
+	span := trace.SpanFromContext(requestContext(&e))
+	if !span.IsRecording() {
+		return
+	}
+	span.AddEvent(HedgeEvent, trace.WithAttributes(AttemptKey.Int(e.Attempt)))
+}
+
 // onGiveUp is the OnGiveUp hook: the call ends.
 func (i *Instrumentation) onGiveUp(e backoff.Event) {
 	ctx := requestContext(&e)
@@ -74,18 +83,25 @@ func (i *Instrumentation) onGiveUp(e backoff.Event) {
 	span.AddEvent(GiveUpEvent, trace.WithAttributes(attrs...))
 }
 
-// endCall records the per-call histograms of a call that was retried.
+// endCall records the per-call histograms of a call that made more than
+// one attempt: the retries and the retry delay of a call that retried,
+// the hedges of a call that hedged.
 func (i *Instrumentation) endCall(ctx context.Context, e *backoff.Event) {
-	retries, delay := i.retries.Enabled(ctx), i.retryDelay.Enabled(ctx)
-	if !retries && !delay {
+	n := e.Attempt - e.Hedges - 1 // retries
+	retries, delay := n > 0 && i.retries.Enabled(ctx), n > 0 && i.retryDelay.Enabled(ctx)
+	hedges := e.Hedges > 0 && i.hedges.Enabled(ctx)
+	if !retries && !delay && !hedges {
 		return
 	}
 	s := i.get(i.key(kindCall, e))
 	if retries {
-		i.retries.Record(ctx, int64(e.Attempt-1), s.record...)
+		i.retries.Record(ctx, int64(n), s.record...)
 	}
 	if delay {
 		i.retryDelay.Record(ctx, e.Waited.Seconds(), s.record...)
+	}
+	if hedges {
+		i.hedges.Record(ctx, int64(e.Hedges), s.record...)
 	}
 }
 

@@ -24,6 +24,7 @@ const (
 	RetriesName         = "backoff.http.client.call.retries"
 	RetryDelayName      = "backoff.http.client.call.retry_delay"
 	GiveUpsName         = "backoff.http.client.call.give_ups"
+	HedgesName          = "backoff.http.client.call.hedges"
 )
 
 // The span events on the caller's span, and their attributes besides
@@ -33,6 +34,9 @@ const (
 	WaitEvent = "backoff.wait"
 	// GiveUpEvent marks a call that gives up.
 	GiveUpEvent = "backoff.give_up"
+	// HedgeEvent marks a hedge sent (see [backoff.Hedging]); its
+	// backoff.attempt is the hedge's number.
+	HedgeEvent = "backoff.hedge"
 
 	// AttemptKey is the number of the attempt a wait follows, 1 for the
 	// first.
@@ -53,6 +57,7 @@ const (
 // Bucket boundaries of the per-call histograms.
 var (
 	retriesBuckets    = []float64{1, 2, 3, 4, 5, 6, 8, 10, 15, 20}
+	hedgesBuckets     = []float64{1, 2, 3, 4, 5, 8}
 	retryDelayBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120}
 )
 
@@ -73,6 +78,7 @@ type Instrumentation struct {
 	retries    metric.Int64Histogram
 	retryDelay metric.Float64Histogram
 	giveUps    metric.Int64Counter
+	hedges     metric.Int64Histogram
 
 	metrics bool // a MeterProvider was given
 	tracing bool // a TracerProvider was given
@@ -137,6 +143,11 @@ func New(opts ...Option) (*Instrumentation, error) {
 		metric.WithUnit("{call}"),
 		metric.WithDescription("Number of client calls that gave up, by reason."))
 	check(err)
+	i.hedges, err = meter.Int64Histogram(HedgesName,
+		metric.WithUnit("{hedge}"),
+		metric.WithDescription("Number of hedges a client call sent, for a call that sent any."),
+		metric.WithExplicitBucketBoundaries(hedgesBuckets...))
+	check(err)
 	// A provider that returns no instrument with its error gets a no-op
 	// one in its place.
 	if !o.noDuration && i.duration == nil {
@@ -150,6 +161,9 @@ func New(opts ...Option) (*Instrumentation, error) {
 	}
 	if i.giveUps == nil {
 		i.giveUps = metricnoop.Int64Counter{}
+	}
+	if i.hedges == nil {
+		i.hedges = metricnoop.Int64Histogram{}
 	}
 	return i, errors.Join(errs...)
 }
@@ -267,6 +281,7 @@ func (i *Instrumentation) Trace() *backoff.Trace {
 	}
 	if i.tracing {
 		t.OnBackoff = i.onBackoff
+		t.OnHedge = i.onHedge
 	}
 	return t
 }

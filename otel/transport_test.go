@@ -313,3 +313,39 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("%d attempts measured, %d seen by the other hooks; want %d", n, mine.Load(), want)
 	}
 }
+
+// slowFirst is a Base whose first attempt hangs until it is cancelled and
+// whose later ones answer 200 after 5ms.
+func slowFirst() http.RoundTripper {
+	var n atomic.Int32
+	return rtFunc(func(req *http.Request) (*http.Response, error) {
+		if n.Add(1) == 1 {
+			<-req.Context().Done()
+			return nil, req.Context().Err()
+		}
+		time.Sleep(5 * time.Millisecond)
+		return &http.Response{StatusCode: 200, Body: http.NoBody, Request: req}, nil
+	})
+}
+
+type rtFunc func(*http.Request) (*http.Response, error)
+
+func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestHedged(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t)
+		tr := e.transport(slowFirst())
+		tr.Hedging = &backoff.Hedging{Delay: 20 * time.Millisecond}
+		code, span := e.do(t, tr, "GET", "https://api.example.com/", "")
+		if code != 200 {
+			t.Fatalf("status %d, want 200", code)
+		}
+		// The winner's duration only; a hedge is no retry.
+		e.wantPoints(t, duration, map[string]string{"http.request.method=GET,http.response.status_code=200": "1/0.005"})
+		e.wantPoints(t, backoffotel.HedgesName, map[string]string{"http.request.method=GET": "1/1"})
+		e.wantPoints(t, retries, nil)
+		e.wantPoints(t, retryDelay, nil)
+		wantEvents(t, span, "backoff.hedge backoff.attempt=2")
+	})
+}
