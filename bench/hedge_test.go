@@ -543,3 +543,20 @@ func protoMajor(h2 bool) int {
 	}
 	return 1
 }
+
+// BenchmarkHedgedMem: the cost of hedging a request that needs no hedge
+// (it is answered at once, over an in-memory base), against the same
+// Transport without hedging and failsafe-go's hedge policy.
+func BenchmarkHedgedMem(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		rt   http.RoundTripper
+	}{
+		{"backoff", &backoff.Transport{Base: &memTransport{}}},
+		{"backoff-hedged", &backoff.Transport{Base: &memTransport{}, Hedging: &backoff.Hedging{Delay: time.Second}}},
+		{"backoff-hedged-p95", &backoff.Transport{Base: &memTransport{}, Hedging: &backoff.Hedging{Delay: time.Second, Percentile: 95}}},
+		{"failsafe-hedged", failsafehttp.NewRoundTripper(&memTransport{}, hedgepolicy.NewWithDelay[*http.Response](time.Second))},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchLayer(b, c.rt, "http://bench.invalid/") })
+	}
+}
