@@ -469,3 +469,41 @@ func TestHedgePercentile(t *testing.T) {
 		}
 	})
 }
+
+// TestHedgeAttemptTimeout: each attempt of a round has its own
+// AttemptTimeout.
+func TestHedgeAttemptTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &scripted{steps: []hstep{{delay: time.Hour}, {delay: time.Hour}, {delay: 5 * time.Millisecond, status: 200}}}
+		tr := hedged(s, backoff.Hedging{Delay: 20 * time.Millisecond})
+		tr.AttemptTimeout = 50 * time.Millisecond
+		resp, o, took, err := do(t, tr, http.MethodGet, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		// The original times out at 50ms, its hedge at 70ms; the retry
+		// after 1s answers in 5ms.
+		if o.Attempts != 3 || o.Winner != 3 || took != 1075*time.Millisecond {
+			t.Errorf("Outcome %+v after %v, want the third attempt to win after 1.075s", o, took)
+		}
+	})
+}
+
+// TestHedgeGetBodyFails: a hedge whose GetBody fails is not sent; the
+// original goes on.
+func TestHedgeGetBodyFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &scripted{steps: []hstep{{delay: 100 * time.Millisecond, status: 200}}}
+		req, _ := http.NewRequest(http.MethodPut, "http://api.example/", strings.NewReader("x"))
+		req.GetBody = func() (io.ReadCloser, error) { return nil, errors.New("no copy") }
+		resp, err := hedged(s, backoff.Hedging{Delay: 20 * time.Millisecond}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if s.n.Load() != 1 {
+			t.Errorf("%d requests, want 1", s.n.Load())
+		}
+	})
+}
