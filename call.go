@@ -68,12 +68,13 @@ type call struct {
 	// (0: not known yet, 1: yes, -1: no), the start of the call (0 until
 	// a hedged round reads it), and the verdict of the kept result, which
 	// the round classified already, when decided is set.
-	hedges  int
-	winner  int
-	hedgeOK int8
-	begin   time.Duration
-	decided bool
-	verdict verdict
+	hedges   int
+	winner   int
+	hedgeWon bool
+	hedgeOK  int8
+	begin    time.Duration
+	decided  bool
+	verdict  verdict
 }
 
 // inflight is what an attempt holds while it runs, for abort: its
@@ -127,7 +128,7 @@ func (c *call) attempt(ctx context.Context) (*http.Response, error) {
 		return c.round(ctx)
 	}
 	c.n++
-	c.winner = c.n
+	c.winner, c.hedgeWon = c.n, false
 	r, err := c.prepare(ctx, c.n, c.marked, &c.cur)
 	if err != nil {
 		c.bodyFailed = true
@@ -375,6 +376,7 @@ func (c *call) observe(ev event, d Details[*http.Response]) {
 		Waited:          c.waited,
 		Hedges:          c.hedges,
 		Winner:          c.winner,
+		HedgeWon:        c.hedgeWon,
 		Reason:          d.Reason,
 		Final:           d.Final,
 	}

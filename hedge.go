@@ -312,7 +312,7 @@ func (c *call) round(ctx context.Context) (*http.Response, error) {
 	} else {
 		cancel(nil)
 	}
-	c.winner = won.n
+	c.winner, c.hedgeWon = won.n, won.n != rd.first
 	c.ra, c.waitGiven = won.ra, won.waitGiven
 	c.decided, c.verdict = true, won.v
 	c.dur, c.durOf = won.end-won.start, c.n

@@ -172,6 +172,9 @@ func fuzzHedgeOnce(t *testing.T, data []byte) {
 	if o.Hedges != hedgeEvents || o.Hedges > o.Attempts-1 && o.Attempts > 0 || o.Winner < 1 || o.Winner > o.Attempts {
 		t.Fatalf("Outcome %+v, %d OnHedge events", o, hedgeEvents)
 	}
+	if o.HedgeWon && (o.Hedges == 0 || o.Winner == 1) {
+		t.Fatalf("Outcome %+v: a hedge won, but none was sent or the first attempt won", o)
+	}
 	if method == http.MethodPost && o.Hedges != 0 {
 		t.Fatalf("a POST was hedged: %+v", o)
 	}

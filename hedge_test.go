@@ -122,7 +122,7 @@ func TestHedgeWins(t *testing.T) {
 		if took != 25*time.Millisecond {
 			t.Errorf("took %v, want 25ms (the delay and the hedge's time)", took)
 		}
-		if want := (backoff.Outcome{Attempts: 2, Hedges: 1, Winner: 2, Status: 200}); o != want {
+		if want := (backoff.Outcome{Attempts: 2, Hedges: 1, Winner: 2, HedgeWon: true, Status: 200}); o != want {
 			t.Errorf("Outcome = %+v, want %+v", o, want)
 		}
 		if !o.Hedged() || o.Retried() {
@@ -134,7 +134,7 @@ func TestHedgeWins(t *testing.T) {
 		if len(hedges) != 1 || hedges[0].Attempt != 2 || hedges[0].Hedges != 1 || hedges[0].Elapsed != 20*time.Millisecond {
 			t.Errorf("OnHedge events = %+v, want one, attempt 2 at 20ms", hedges)
 		}
-		if len(attempts) != 1 || attempts[0].Attempt != 2 || attempts[0].Winner != 2 || !attempts[0].Final || attempts[0].AttemptDuration != 5*time.Millisecond {
+		if len(attempts) != 1 || attempts[0].Attempt != 2 || attempts[0].Winner != 2 || !attempts[0].HedgeWon || !attempts[0].Final || attempts[0].AttemptDuration != 5*time.Millisecond {
 			t.Errorf("OnAttempt events = %+v, want one, final, attempt 2 won in 5ms", attempts)
 		}
 		s.allClosed(t, resp)
@@ -311,7 +311,7 @@ func TestHedgeFailure(t *testing.T) {
 			t.Fatal(err)
 		}
 		// 50ms (the hedge, sent at 20ms, fails last), 1s wait, 20ms + 5ms.
-		if want := (backoff.Outcome{Attempts: 4, Hedges: 2, Winner: 4, Status: 200, Waited: time.Second}); o != want || took != 1075*time.Millisecond {
+		if want := (backoff.Outcome{Attempts: 4, Hedges: 2, Winner: 4, HedgeWon: true, Status: 200, Waited: time.Second}); o != want || took != 1075*time.Millisecond {
 			t.Errorf("Outcome = %+v after %v, want %+v after 1.075s", o, took, want)
 		}
 		s.allClosed(t, resp)

@@ -37,6 +37,10 @@ type Outcome struct {
 	Hedges int
 	Winner int
 
+	// HedgeWon reports that the response or error returned came from a
+	// hedge, not from the attempt it hedged.
+	HedgeWon bool
+
 	// Reason is why the Transport stopped retrying: empty when the last
 	// response or error was accepted as it is (a success, or a status not
 	// to retry), else a give-up reason such as ErrMaxAttempts, ErrBudget
@@ -158,7 +162,7 @@ func (c *call) attemptDuration(d *Details[*http.Response]) time.Duration {
 // or err.
 func (c *call) record(resp *http.Response, err error) {
 	c.endWait()
-	o := Outcome{Attempts: c.n, Waited: c.waited, Hedges: c.hedges, Winner: c.winner, Reason: c.reason}
+	o := Outcome{Attempts: c.n, Waited: c.waited, Hedges: c.hedges, Winner: c.winner, HedgeWon: c.hedgeWon, Reason: c.reason}
 	if resp != nil {
 		o.Status = resp.StatusCode
 	} else {

@@ -64,6 +64,10 @@ type Event struct {
 	// number of the attempt whose answer the round kept (1 when the
 	// original beat its hedge). 0 for OnHedge.
 	Winner int
+
+	// HedgeWon reports that the answer the event carries came from a
+	// hedge, not from the attempt it hedged.
+	HedgeWon bool
 }
 
 // Trace holds the hooks through which a [Transport] reports the events of
