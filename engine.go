@@ -162,7 +162,10 @@ func run[T any, C caller[T]](ctx context.Context, p *Policy[T], c C) (T, error) 
 
 		if verdict := c.decide(p, v, err); verdict != retry {
 			if len(p.OnAttempt) > 0 || verdict == succeed && len(p.OnSuccess) > 0 || c.watching() {
-				d := Details[T]{Name: name, Attempts: c.sent(attempt), Elapsed: monotonic() - start, Value: v, Err: err, Final: true}
+				d := Details[T]{Name: name, Attempts: c.sent(attempt), Value: v, Err: err, Final: true}
+				if d.Attempts > 1 || verdict != succeed || !p.UntimedFirstSuccess {
+					d.Elapsed = monotonic() - start
+				}
 				fire(p.OnAttempt, d)
 				c.observe(evAttempt, d)
 				if verdict == succeed {

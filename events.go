@@ -24,7 +24,8 @@ type Details[T any] struct {
 	Attempts int
 
 	// Elapsed is the time from the start of the call to the end of the
-	// current attempt.
+	// current attempt; 0 in the events of a first-attempt success when the
+	// Policy's UntimedFirstSuccess is set.
 	Elapsed time.Duration
 
 	// Wait is, for a backoff event, the wait before the next attempt: after

@@ -157,6 +157,19 @@ type Policy[T any] struct {
 	// cancelled during a wait fires no OnAttempt for it, only OnGiveUp.
 	OnAttempt []Handler[T]
 
+	// UntimedFirstSuccess declares that the OnAttempt and OnSuccess
+	// handlers do not read Details.Elapsed for a call that succeeds at its
+	// first attempt. The call then reads the clock only once, at its
+	// start (a clock read costs tens of nanoseconds on a virtual machine),
+	// and Elapsed is 0 in the Details of those two events. Every other
+	// event keeps its measured Elapsed: those of a call that retries, that
+	// gives up (at its first attempt included), or whose first attempt
+	// returns an error that is not retried; so does the [*Error] of a
+	// give-up. False, the zero value, measures every event.
+	// [github.com/f99b3bbb/backoff/metrics.InstrumentPolicy] sets it when
+	// neither its metrics nor the Policy's own handlers need that time.
+	UntimedFirstSuccess bool
+
 	// Logger, if set, receives a line for every backoff and every give-up,
 	// in Python's form ("Backing off NAME(...) for 1.2s (ERROR)", "Giving up
 	// NAME(...) after 3 attempts (ERROR)") with the details as attributes. Nil

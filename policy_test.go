@@ -927,3 +927,61 @@ func BenchmarkErrorText(b *testing.B) {
 		}
 	}
 }
+
+// UntimedFirstSuccess leaves Details.Elapsed at 0 in the OnAttempt and
+// OnSuccess of a first-attempt success, and only there.
+func TestPolicyUntimedFirstSuccess(t *testing.T) {
+	errFatal := errors.New("fatal")
+	cases := []struct {
+		name    string
+		untimed bool
+		results []error // of the attempts in turn; nil is a success
+		max     int
+		want    string
+		wantErr time.Duration // the Elapsed of the *Error, if any
+	}{
+		{"first success, timed", false, []error{nil}, 0, "attempt#1 1s success#1 1s", 0},
+		{"first success, untimed", true, []error{nil}, 0, "attempt#1 0s success#1 0s", 0},
+		{"success after a retry, untimed", true, []error{errBoom, nil}, 0,
+			"attempt#1 1s backoff#1 1s attempt#2 3s success#2 3s", 0},
+		{"give-up at the first attempt, untimed", true, []error{errBoom}, 1, "attempt#1 1s giveup#1 1s", time.Second},
+		{"error not retried, untimed", true, []error{errFatal}, 0, "attempt#1 1s", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var log []string
+				h := func(hook string) backoff.Handler[int] {
+					return func(d backoff.Details[int]) {
+						log = append(log, fmt.Sprintf("%s#%d %v", hook, d.Attempts, d.Elapsed))
+					}
+				}
+				p := &backoff.Policy[int]{
+					RetryOn:     func(err error) bool { return err == errBoom },
+					Wait:        strategy.Constant{Interval: time.Second},
+					Jitter:      jitter.None,
+					MaxAttempts: c.max,
+					OnAttempt:   []backoff.Handler[int]{h("attempt")},
+					OnBackoff:   []backoff.Handler[int]{h("backoff")},
+					OnSuccess:   []backoff.Handler[int]{h("success")},
+					OnGiveUp:    []backoff.Handler[int]{h("giveup")},
+
+					UntimedFirstSuccess: c.untimed,
+				}
+				n := 0
+				_, err := p.Do(context.Background(), func(context.Context) (int, error) {
+					time.Sleep(time.Second)
+					n++
+					return 1, c.results[n-1]
+				})
+				if got := strings.Join(log, " "); got != c.want {
+					t.Errorf("events\n%s\nwant\n%s", got, c.want)
+				}
+				var e *backoff.Error
+				if errors.As(err, &e) && e.Elapsed != c.wantErr {
+					t.Errorf("Error.Elapsed = %v, want %v", e.Elapsed, c.wantErr)
+				}
+			})
+		})
+	}
+}

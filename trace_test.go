@@ -583,3 +583,115 @@ func TestEventDurations(t *testing.T) {
 		}
 	})
 }
+
+// slowBase answers each request after a second (of a synctest bubble's
+// clock) with the next status of codes, or fails with err when its code is
+// 0.
+func slowBase(err error, codes ...int) http.RoundTripper {
+	n := 0
+	return rtFunc(func(r *http.Request) (*http.Response, error) {
+		time.Sleep(time.Second)
+		code := codes[min(n, len(codes)-1)]
+		n++
+		if code == 0 {
+			return nil, err
+		}
+		return &http.Response{StatusCode: code, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+	})
+}
+
+// timing records the Elapsed and AttemptDuration of every event, as
+// "hook#attempt elapsed/duration".
+func timing(log *[]string, untimed bool) *backoff.Trace {
+	h := func(hook string) func(backoff.Event) {
+		return func(e backoff.Event) {
+			*log = append(*log, fmt.Sprintf("%s#%d %v/%v", hook, e.Attempt, e.Elapsed, e.AttemptDuration))
+		}
+	}
+	return &backoff.Trace{OnAttempt: h("attempt"), OnBackoff: h("backoff"), OnSuccess: h("success"), OnGiveUp: h("giveup"), UntimedFirstSuccess: untimed}
+}
+
+// UntimedFirstSuccess leaves Elapsed and AttemptDuration at 0 in the events
+// of a first-attempt success, and only there.
+func TestTraceUntimedFirstSuccess(t *testing.T) {
+	errFatal := errors.New("fatal")
+	cases := []struct {
+		name    string
+		untimed bool
+		base    http.RoundTripper
+		max     int
+		want    string
+	}{
+		{"first success, timed", false, slowBase(nil, 200), 0,
+			"attempt#1 1s/1s success#1 1s/1s"},
+		{"first success, untimed", true, slowBase(nil, 200), 0,
+			"attempt#1 0s/0s success#1 0s/0s"},
+		{"status not retried, untimed", true, slowBase(nil, 404), 0,
+			"attempt#1 0s/0s success#1 0s/0s"},
+		{"success after a retry, untimed", true, slowBase(nil, 503, 200), 0,
+			"attempt#1 1s/1s backoff#1 1s/1s attempt#2 3s/1s success#2 3s/1s"},
+		{"give-up at the first attempt, untimed", true, slowBase(nil, 503), 1,
+			"attempt#1 1s/1s giveup#1 1s/1s"},
+		{"error not retried, untimed", true, slowBase(errFatal, 0), 0,
+			"attempt#1 1s/1s"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var log []string
+				tr := newTransport(c.base)
+				tr.MaxAttempts = c.max
+				tr.Classify = func(a backoff.Attempt) bool {
+					return a.Err == nil && a.Response.StatusCode == 503
+				}
+				tr.Trace = timing(&log, c.untimed)
+				resp, err := get(t, tr, "GET", "")
+				if err == nil {
+					resp.Body.Close()
+				}
+				if got := strings.Join(log, " "); got != c.want {
+					t.Errorf("events\n%s\nwant\n%s", got, c.want)
+				}
+			})
+		})
+	}
+}
+
+func TestJoinTracesUntimedFirstSuccess(t *testing.T) {
+	var log []string
+	untimed, timed := timing(&log, true), timing(&log, false)
+	noHooks := &backoff.Trace{UntimedFirstSuccess: false}
+	cases := []struct {
+		name   string
+		traces []*backoff.Trace
+		want   bool
+	}{
+		{"all untimed", []*backoff.Trace{untimed, timing(&log, true)}, true},
+		{"one timed", []*backoff.Trace{untimed, timed}, false},
+		{"timed first", []*backoff.Trace{timed, untimed}, false},
+		{"one with hooks", []*backoff.Trace{nil, untimed, noHooks}, true},
+		{"a timed Trace without hooks does not count", []*backoff.Trace{untimed, noHooks, timing(&log, true)}, true},
+	}
+	for _, c := range cases {
+		if got := backoff.JoinTraces(c.traces...).UntimedFirstSuccess; got != c.want {
+			t.Errorf("%s: UntimedFirstSuccess = %v, want %v", c.name, got, c.want)
+		}
+	}
+
+	// Through a Transport: a joined Trace with one timed subscriber
+	// measures the first-attempt success for both.
+	synctest.Test(t, func(t *testing.T) {
+		log = nil
+		tr := newTransport(slowBase(nil, 200))
+		tr.Trace = backoff.JoinTraces(untimed, timed)
+		resp, err := get(t, tr, "GET", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want := "attempt#1 1s/1s attempt#1 1s/1s success#1 1s/1s success#1 1s/1s"
+		if got := strings.Join(log, " "); got != want {
+			t.Errorf("events\n%s\nwant\n%s", got, want)
+		}
+	})
+}

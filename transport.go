@@ -386,11 +386,12 @@ func (t *Transport) init() {
 			MaxTime:            t.MaxTime,
 			SingleAttemptBelow: t.SingleAttemptBelow,
 		}
-		t.single = t.policy
-		t.single.MaxAttempts = 1
 		if t.Trace != nil {
 			t.trace = *t.Trace
 		}
+		t.policy.UntimedFirstSuccess = t.trace.UntimedFirstSuccess
+		t.single = t.policy
+		t.single.MaxAttempts = 1
 		t.watch = t.trace.OnAttempt != nil || t.trace.OnSuccess != nil
 		t.statuses = []int{http.StatusTooManyRequests, http.StatusServiceUnavailable}
 		if t.RetryAfterStatuses != nil {
