@@ -277,10 +277,10 @@ func ExampleWithWaitBuckets() {
 	// backoff_http_wait_seconds_count{method="GET"} 2
 }
 
-// WithDurationBuckets sets the buckets of the whole-call durations, in
-// seconds.
+// WithDurationBuckets sets the buckets of the whole-call durations that
+// WithRequestDurations adds, in seconds.
 func ExampleWithDurationBuckets() {
-	m, err := metrics.New(prometheus.NewRegistry(), metrics.WithDurationBuckets(1, 10))
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.WithRequestDurations(), metrics.WithDurationBuckets(1, 10))
 	if err != nil {
 		panic(err)
 	}
@@ -387,7 +387,7 @@ func ExampleWithReuse() {
 func ExampleWithExemplars() {
 	type traceID struct{}
 	reg := prometheus.NewRegistry()
-	m, err := metrics.New(reg, metrics.WithExemplars(func(ctx context.Context) prometheus.Labels {
+	m, err := metrics.New(reg, metrics.WithRequestDurations(), metrics.WithExemplars(func(ctx context.Context) prometheus.Labels {
 		if id, ok := ctx.Value(traceID{}).(string); ok {
 			return prometheus.Labels{"trace_id": id}
 		}

@@ -12,10 +12,12 @@ import (
 // httpVecs are the collectors of the HTTP metrics. Their first labels are
 // method, then host with WithHosts.
 type httpVecs struct {
-	attempts, retries, giveUps, notReplayable     *prometheus.CounterVec
-	wait, retryAfter, duration, tries, retryDelay *prometheus.HistogramVec
-	attemptDuration                               *prometheus.HistogramVec // nil without WithAttemptDurations
-	inFlight                                      *prometheus.GaugeVec
+	attempts, retries, giveUps, notReplayable *prometheus.CounterVec
+	wait, retryAfter, retryDelay              *prometheus.HistogramVec
+	tries                                     *attemptsVec
+	duration                                  *prometheus.HistogramVec // nil without WithRequestDurations
+	attemptDuration                           *prometheus.HistogramVec // nil without WithAttemptDurations
+	inFlight                                  *prometheus.GaugeVec
 }
 
 func newHTTPVecs(o *options, hostLabel bool) httpVecs {
@@ -30,10 +32,12 @@ func newHTTPVecs(o *options, hostLabel bool) httpVecs {
 		notReplayable: o.counterVec("http_not_replayable_total", base...),
 		wait:          o.histogramVec("http_wait_seconds", o.waitBuckets, base...),
 		retryAfter:    o.histogramVec("http_retry_after_seconds", o.retryAfterBuckets, labels(base, "outcome")...),
-		duration:      o.histogramVec("http_request_duration_seconds", o.durationBuckets, labels(base, "outcome")...),
-		tries:         o.histogramVec("http_request_attempts", o.attemptsBuckets, base...),
+		tries:         newAttemptsVec(o, "http_request_attempts", base...),
 		retryDelay:    o.histogramVec("http_request_retry_delay_seconds", o.durationBuckets, base...),
 		inFlight:      o.gaugeVec("http_waits_in_flight", base...),
+	}
+	if o.requestDurations {
+		v.duration = o.histogramVec("http_request_duration_seconds", o.durationBuckets, labels(base, "outcome")...)
 	}
 	if o.attemptDurations {
 		v.attemptDuration = o.histogramVec("http_attempt_duration_seconds", o.durationBuckets, labels(base, "code")...)
@@ -42,7 +46,10 @@ func newHTTPVecs(o *options, hostLabel bool) httpVecs {
 }
 
 func (v *httpVecs) collectors() []prometheus.Collector {
-	c := []prometheus.Collector{v.attempts, v.retries, v.giveUps, v.notReplayable, v.wait, v.retryAfter, v.duration, v.tries, v.retryDelay, v.inFlight}
+	c := []prometheus.Collector{v.attempts, v.retries, v.giveUps, v.notReplayable, v.wait, v.retryAfter, v.tries, v.retryDelay, v.inFlight}
+	if v.duration != nil {
+		c = append(c, v.duration)
+	}
 	if v.attemptDuration != nil {
 		c = append(c, v.attemptDuration)
 	}
@@ -59,12 +66,12 @@ type httpSeries struct {
 	notReplayable slot[prometheus.Counter]
 	retryAfter    [numOutcomes]slot[prometheus.Observer]
 	wait          slot[prometheus.Observer]
-	duration      [numReqOutcomes]slot[prometheus.Observer]
-	tries         slot[prometheus.Observer]
+	tries         slot[*attemptsHist]
 	retryDelay    slot[prometheus.Observer]
 	inFlight      slot[prometheus.Gauge]
 
-	attemptDuration [numCodeSlots]slot[prometheus.Observer] // with WithAttemptDurations
+	duration        [numReqOutcomes]slot[prometheus.Observer] // with WithRequestDurations
+	attemptDuration [numCodeSlots]slot[prometheus.Observer]   // with WithAttemptDurations
 }
 
 // httpSeries returns the series of a request's method and host.
@@ -100,7 +107,11 @@ func (m *Metrics) httpSeries(method, host string) *httpSeries {
 // Trace, which may be set on any number of Transports, whose counts then
 // add up; a Trace holding m's hooks twice (joined twice) counts everything
 // twice. The Trace uses the hooks OnAttempt, OnBackoff and OnGiveUp; its
-// fields must not be modified.
+// fields must not be modified. Its UntimedFirstSuccess is set unless
+// [WithRequestDurations] or [WithAttemptDurations] was given: the default
+// metrics read no time of a request that succeeds at its first attempt,
+// so that the Transport does not measure it, unless another Trace joined
+// with this one does ([backoff.JoinTraces]).
 //
 // The retry budget's level is exported separately, by [Metrics.ObserveBudget].
 // If m is nil, Trace returns nil, which a Transport (and JoinTraces) treats
@@ -113,6 +124,9 @@ func (m *Metrics) Trace() *backoff.Trace {
 		OnAttempt: m.httpAttempt,
 		OnBackoff: m.httpBackoff,
 		OnGiveUp:  m.httpGiveUp,
+		// Only the opt-in histograms read the time of a first-attempt
+		// success.
+		UntimedFirstSuccess: m.http.duration == nil && m.http.attemptDuration == nil,
 	}
 }
 
@@ -170,9 +184,11 @@ func (m *Metrics) httpAttempt(e backoff.Event) {
 // for a retried request, the time it waited.
 func (m *Metrics) httpEnd(s *httpSeries, e *backoff.Event) {
 	v := &m.http
-	o := reqOutcome(e)
-	m.observe(s.duration[o].getAt(v.duration, s.lvs, reqOutcomeLabel, o), e.Elapsed.Seconds(), e)
-	s.tries.get(v.tries, s.lvs).Observe(float64(e.Attempt))
+	if v.duration != nil {
+		o := reqOutcome(e)
+		m.observe(s.duration[o].getAt(v.duration, s.lvs, reqOutcomeLabel, o), e.Elapsed.Seconds(), e)
+	}
+	v.tries.observe(s.tries.get(v.tries, s.lvs), e.Attempt)
 	if e.Attempt > 1 {
 		m.observe(s.retryDelay.get(v.retryDelay, s.lvs), e.Waited.Seconds(), e)
 	}

@@ -83,8 +83,8 @@ func TestCountsMatchServer(t *testing.T) {
 	if retries := total(t, m, "backoff_http_retries_total"); attempts != requests+retries {
 		t.Errorf("%v attempts, want %v requests + %v retries", attempts, requests, retries)
 	}
-	if n := total(t, m, "backoff_http_request_duration_seconds"); n != requests {
-		t.Errorf("%v request durations, want %v", n, requests)
+	if n := total(t, m, "backoff_http_request_attempts"); n != requests {
+		t.Errorf("%v requests' attempts, want %v", n, requests)
 	}
 	if n := value(t, m, "backoff_http_waits_in_flight", "host", srv.Listener.Addr().String()); n != 0 {
 		t.Errorf("%v waits in flight, want 0", n)

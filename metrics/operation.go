@@ -15,25 +15,34 @@ import (
 // operation.
 type opVecs struct {
 	attempts, retries, giveUps *prometheus.CounterVec
-	wait, duration, tries      *prometheus.HistogramVec
+	wait                       *prometheus.HistogramVec
+	tries                      *attemptsVec
+	duration                   *prometheus.HistogramVec // nil without WithRequestDurations
 	inFlight                   *prometheus.GaugeVec
 }
 
 func newOpVecs(o *options) opVecs {
 	base := []string{"operation"}
-	return opVecs{
+	v := opVecs{
 		attempts: o.counterVec("operation_attempts_total", labels(base, "result")...),
 		retries:  o.counterVec("operation_retries_total", labels(base, "reason")...),
 		giveUps:  o.counterVec("operation_giveups_total", labels(base, "reason")...),
 		wait:     o.histogramVec("operation_wait_seconds", o.waitBuckets, base...),
-		duration: o.histogramVec("operation_call_duration_seconds", o.durationBuckets, base...),
-		tries:    o.histogramVec("operation_call_attempts", o.attemptsBuckets, base...),
+		tries:    newAttemptsVec(o, "operation_call_attempts", base...),
 		inFlight: o.gaugeVec("operation_waits_in_flight", base...),
 	}
+	if o.requestDurations {
+		v.duration = o.histogramVec("operation_call_duration_seconds", o.durationBuckets, base...)
+	}
+	return v
 }
 
 func (v *opVecs) collectors() []prometheus.Collector {
-	return []prometheus.Collector{v.attempts, v.retries, v.giveUps, v.wait, v.duration, v.tries, v.inFlight}
+	c := []prometheus.Collector{v.attempts, v.retries, v.giveUps, v.wait, v.tries, v.inFlight}
+	if v.duration != nil {
+		c = append(c, v.duration)
+	}
+	return c
 }
 
 // The results of an operation's attempt: ok, rejected, then the error
@@ -72,8 +81,8 @@ type opSeries struct {
 	retries  [numOpRetryKinds]slot[prometheus.Counter]
 	giveUps  [numReasons]slot[prometheus.Counter]
 	wait     slot[prometheus.Observer]
-	duration slot[prometheus.Observer]
-	tries    slot[prometheus.Observer]
+	duration slot[prometheus.Observer] // with WithRequestDurations
+	tries    slot[*attemptsHist]
 	inFlight slot[prometheus.Gauge]
 }
 
@@ -113,6 +122,12 @@ func (m *Metrics) opSeries(name string) *opSeries {
 // Operation names must come from a small, fixed set, as metric labels do:
 // past the first 100 names seen by m, calls are labelled "other".
 //
+// The copy's UntimedFirstSuccess (see [backoff.Policy]) is set, so that a
+// call that succeeds at its first attempt reads the clock once only,
+// unless m has [WithRequestDurations] or p has OnAttempt or OnSuccess
+// handlers of its own without UntimedFirstSuccess set; a handler added to
+// the copy later that reads Details.Elapsed of such a call must clear it.
+//
 // Instrumenting the copy again adds m's handlers a second time, which counts
 // everything twice: instrument a Policy once, where it is built. A Policy
 // copied from the result (by Wrap, say) keeps the handlers. A nil p is
@@ -129,6 +144,11 @@ func InstrumentPolicy[T any](m *Metrics, p *backoff.Policy[T]) *backoff.Policy[T
 	if p != nil {
 		q = *p
 	}
+	// The time of a first-attempt success: only WithRequestDurations
+	// reads it, and p's own handlers of those events, unless p says they
+	// do not.
+	q.UntimedFirstSuccess = m.op.duration == nil &&
+		(q.UntimedFirstSuccess || len(q.OnAttempt) == 0 && len(q.OnSuccess) == 0)
 	h := &opHooks{m: m}
 	q.OnAttempt = withHandler(q.OnAttempt, func(d backoff.Details[T]) {
 		h.attempt(d.Name, d.Attempts, d.Elapsed, d.Err, d.Reason, d.Final)
@@ -178,8 +198,7 @@ func (h *opHooks) attempt(name string, tries int, elapsed time.Duration, err err
 		settleWait(s.inFlight.get(v.inFlight, s.lvs), tries, final, reason)
 	}
 	if final && reason == "" { // success, or an error not retried
-		s.duration.get(v.duration, s.lvs).Observe(elapsed.Seconds())
-		s.tries.get(v.tries, s.lvs).Observe(float64(tries))
+		h.end(s, tries, elapsed)
 	}
 }
 
@@ -203,6 +222,15 @@ func (h *opHooks) giveUp(name string, tries int, elapsed time.Duration, reason b
 	if endedByContext(reason) {
 		s.inFlight.get(v.inFlight, s.lvs).Dec()
 	}
-	s.duration.get(v.duration, s.lvs).Observe(elapsed.Seconds())
-	s.tries.get(v.tries, s.lvs).Observe(float64(tries))
+	h.end(s, tries, elapsed)
+}
+
+// end records the end of a call: its attempts and, with
+// WithRequestDurations, its duration.
+func (h *opHooks) end(s *opSeries, tries int, elapsed time.Duration) {
+	v := &h.m.op
+	if v.duration != nil {
+		s.duration.get(v.duration, s.lvs).Observe(elapsed.Seconds())
+	}
+	v.tries.observe(s.tries.get(v.tries, s.lvs), tries)
 }

@@ -45,7 +45,7 @@ func valueOf[T any](v T) func() (T, error) { return func() (T, error) { return v
 // predicate and max_tries, and compares the whole exposition, in virtual
 // time.
 func TestOperationExposition(t *testing.T) {
-	m := newMetrics(t)
+	m := newMetrics(t, metrics.WithRequestDurations())
 	fetch := metrics.InstrumentPolicy(m, &backoff.Policy[int]{
 		Name:        "fetch_user",
 		RetryOn:     func(err error) bool { return !errors.Is(err, errPermanent) },

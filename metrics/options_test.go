@@ -79,7 +79,7 @@ func TestExemplars(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				reg := prometheus.NewPedanticRegistry()
-				m, err := metrics.New(reg, metrics.WithExemplars(tt.exemplar))
+				m, err := metrics.New(reg, metrics.WithExemplars(tt.exemplar), metrics.WithRequestDurations())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -150,3 +150,85 @@ backoff_http_attempt_duration_seconds_count{code="503",method="GET"} 1
 type rtFunc func(*http.Request) (*http.Response, error)
 
 func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// The whole-call durations are opt-in: without WithRequestDurations the
+// histograms do not exist, and neither the Trace nor the instrumented
+// Policy asks for the time of a first-attempt success; with it, or with
+// WithAttemptDurations for the Trace, they do.
+func TestRequestDurations(t *testing.T) {
+	onSuccess := []backoff.Handler[int]{func(backoff.Details[int]) {}}
+	cases := []struct {
+		name        string
+		opts        []metrics.Option
+		policy      backoff.Policy[int]
+		durations   bool // the histograms exist
+		traceTimed  bool // the Trace asks for the time of a first success
+		policyTimed bool // so does the instrumented Policy
+	}{
+		{"default", nil, backoff.Policy[int]{}, false, false, false},
+		{"WithRequestDurations", []metrics.Option{metrics.WithRequestDurations()}, backoff.Policy[int]{}, true, true, true},
+		{"WithRequestDurations, a Policy untimed", []metrics.Option{metrics.WithRequestDurations()}, backoff.Policy[int]{UntimedFirstSuccess: true}, true, true, true},
+		{"WithAttemptDurations", []metrics.Option{metrics.WithAttemptDurations()}, backoff.Policy[int]{}, false, true, false},
+		{"a Policy with an OnSuccess handler", nil, backoff.Policy[int]{OnSuccess: onSuccess}, false, false, true},
+		{"a Policy with an OnAttempt handler", nil, backoff.Policy[int]{OnAttempt: onSuccess}, false, false, true},
+		{"a Policy with handlers, untimed", nil, backoff.Policy[int]{OnSuccess: onSuccess, UntimedFirstSuccess: true}, false, false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				m := newMetrics(t, c.opts...)
+				slow := rtFunc(func(r *http.Request) (*http.Response, error) {
+					time.Sleep(2 * time.Second)
+					return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+				})
+				tr := &backoff.Transport{Base: slow, Trace: m.Trace()}
+				roundTrip(t, tr, context.Background(), "GET", "http://api.example.com/", "")
+				p := metrics.InstrumentPolicy(m, &c.policy)
+				p.Do(context.Background(), func(context.Context) (int, error) {
+					time.Sleep(2 * time.Second)
+					return 1, nil
+				})
+
+				if got := tr.Trace.UntimedFirstSuccess; got == c.traceTimed {
+					t.Errorf("Trace: UntimedFirstSuccess = %v, want %v", got, !c.traceTimed)
+				}
+				if got := p.UntimedFirstSuccess; got == c.policyTimed {
+					t.Errorf("Policy: UntimedFirstSuccess = %v, want %v", got, !c.policyTimed)
+				}
+				families := map[string]bool{}
+				for _, mf := range gather(t, m) {
+					families[mf.GetName()] = true
+				}
+				for _, name := range []string{"backoff_http_request_duration_seconds", "backoff_operation_call_duration_seconds"} {
+					if families[name] != c.durations {
+						t.Errorf("%s exposed: %v, want %v", name, families[name], c.durations)
+					}
+				}
+				if c.durations {
+					// Measured, though the call succeeded at its first attempt.
+					if got := sum(t, m, "backoff_http_request_duration_seconds") + sum(t, m, "backoff_operation_call_duration_seconds"); got != 4 {
+						t.Errorf("durations sum to %vs, want 4s", got)
+					}
+				}
+				// The attempts histograms count the calls either way.
+				if n := total(t, m, "backoff_http_request_attempts") + total(t, m, "backoff_operation_call_attempts"); n != 2 {
+					t.Errorf("calls counted by the attempts histograms: %v, want 2", n)
+				}
+			})
+		})
+	}
+}
+
+// sum returns the sum of the observations of the histogram name.
+func sum(t *testing.T, c prometheus.Collector, name string) float64 {
+	t.Helper()
+	var s float64
+	for _, mf := range gather(t, c) {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				s += m.GetHistogram().GetSampleSum()
+			}
+		}
+	}
+	return s
+}

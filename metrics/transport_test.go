@@ -161,7 +161,7 @@ func respondRetryAfter(code int, after string) httpmock.Responder {
 // transport error retried until max_tries, a POST that may not be sent
 // again, a status and an error that are not retried, a non-standard method.
 func TestTransportExposition(t *testing.T) {
-	m := newMetrics(t)
+	m := newMetrics(t, metrics.WithRequestDurations())
 	mock := httpmock.NewMockTransport()
 	mock.RegisterResponder("GET", "http://api.test/flaky", respond(503).Then(respond(503)).Then(respond(200)))
 	mock.RegisterResponder("GET", "http://api.test/down", respond(500))
@@ -283,7 +283,7 @@ backoff_http_waits_in_flight{method="GET"} 0
 // (2s each, longer than the 1s asked for, so not spread) and the durations
 // are exact.
 func TestTransportRetryAfter(t *testing.T) {
-	m := newMetrics(t, metrics.WithHosts("api.test"))
+	m := newMetrics(t, metrics.WithHosts("api.test"), metrics.WithRequestDurations())
 	mock := httpmock.NewMockTransport()
 	mock.RegisterResponder("GET", "http://api.test/busy", respondRetryAfter(429, "1").Then(respond(200)))
 	mock.RegisterResponder("GET", "http://api.test/closed", respondRetryAfter(503, "3600"))
@@ -568,7 +568,7 @@ backoff_http_giveups_total{method="TRACE",reason="canceled"} 1
 		t.Errorf("waits in flight: %v, want 0", n)
 	}
 	// Every call ended exactly once.
-	if n := total(t, m, "backoff_http_request_duration_seconds"); n != 7 {
-		t.Errorf("%v request durations observed, want 7", n)
+	if n := total(t, m, "backoff_http_request_attempts"); n != 7 {
+		t.Errorf("%v requests' attempts observed, want 7", n)
 	}
 }
