@@ -331,7 +331,12 @@ func (c *call) classify(resp *http.Response, err error, n int) verdict {
 	return succeed
 }
 
-func (c *call) watching() bool { return c.t.watch }
+// watching reports the hooks of the Trace that see the end of a call
+// without a retry or a give-up (the Logger logs none of it): a Trace
+// without OnSuccess, as the metrics', is spared building that event.
+func (c *call) watching() (attempt, success bool) {
+	return c.t.trace.OnAttempt != nil, c.t.trace.OnSuccess != nil
+}
 
 // observes is true: the Transport's events and log lines of a retry
 // carry its elapsed time.

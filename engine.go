@@ -23,10 +23,11 @@ type caller[T any] interface {
 	sent(rounds int) int
 	// decide classifies the outcome of an attempt.
 	decide(p *Policy[T], v T, err error) verdict
-	// watching reports whether the caller observes the call's events (see
-	// observe): the engine then builds them even when the Policy has no
-	// handler for them.
-	watching() bool
+	// watching reports whether the caller observes the attempt and the
+	// success events of a call that ends without a retry or a give-up
+	// (see observe): the engine then builds them even when the Policy has
+	// no handler for them, and passes them to observe only if so.
+	watching() (attempt, success bool)
 	// observes reports whether observe does anything with the events of a
 	// retried attempt, and whether observe, vet and admit read the Elapsed
 	// of its Details: if not, the engine skips those observe calls and,
@@ -80,7 +81,7 @@ type opCall[T any] func(context.Context) (T, error)
 func (f opCall[T]) attempt(ctx context.Context) (T, error)    { return f(ctx) }
 func (opCall[T]) sent(rounds int) int                         { return rounds }
 func (opCall[T]) decide(p *Policy[T], v T, err error) verdict { return p.decide(v, err) }
-func (opCall[T]) watching() bool                              { return false }
+func (opCall[T]) watching() (bool, bool)                      { return false, false }
 func (opCall[T]) observes() bool                              { return false }
 func (opCall[T]) observe(event, Details[T])                   {}
 func (opCall[T]) vet(_ Details[T], w time.Duration, _ jitter.Func, _ time.Duration) (time.Duration, Reason) {
@@ -100,7 +101,7 @@ func (f runCall[T]) attempt(ctx context.Context) (T, error) {
 }
 func (runCall[T]) sent(rounds int) int                         { return rounds }
 func (runCall[T]) decide(p *Policy[T], v T, err error) verdict { return p.decide(v, err) }
-func (runCall[T]) watching() bool                              { return false }
+func (runCall[T]) watching() (bool, bool)                      { return false, false }
 func (runCall[T]) observes() bool                              { return false }
 func (runCall[T]) observe(event, Details[T])                   {}
 func (runCall[T]) vet(_ Details[T], w time.Duration, _ jitter.Func, _ time.Duration) (time.Duration, Reason) {
@@ -161,16 +162,22 @@ func run[T any, C caller[T]](ctx context.Context, p *Policy[T], c C) (T, error) 
 		v, err := c.attempt(ctx)
 
 		if verdict := c.decide(p, v, err); verdict != retry {
-			if len(p.OnAttempt) > 0 || verdict == succeed && len(p.OnSuccess) > 0 || c.watching() {
+			onAttempt, onSuccess := c.watching()
+			onSuccess = onSuccess && verdict == succeed
+			if len(p.OnAttempt) > 0 || verdict == succeed && len(p.OnSuccess) > 0 || onAttempt || onSuccess {
 				d := Details[T]{Name: name, Attempts: c.sent(attempt), Value: v, Err: err, Final: true}
 				if d.Attempts > 1 || verdict != succeed || !p.UntimedFirstSuccess {
 					d.Elapsed = monotonic() - start
 				}
 				fire(p.OnAttempt, d)
-				c.observe(evAttempt, d)
+				if onAttempt {
+					c.observe(evAttempt, d)
+				}
 				if verdict == succeed {
 					fire(p.OnSuccess, d)
-					c.observe(evSuccess, d)
+					if onSuccess {
+						c.observe(evSuccess, d)
+					}
 				}
 			}
 			return v, err

@@ -356,7 +356,6 @@ type Transport struct {
 	policy    Policy[*http.Response] // for a call of its own
 	single    Policy[*http.Response] // for a call under another retrying layer
 	trace     Trace                  // Trace, as it was at first use
-	watch     bool                   // trace or logger need the events of a first-try success
 	statuses  []int                  // RetryAfterStatuses, resolved
 	advice    []string               // ShouldRetryHeaders, resolved, canonical
 	cfg       *Transport             // the exported fields, as they were at first use
@@ -392,7 +391,6 @@ func (t *Transport) init() {
 		t.policy.UntimedFirstSuccess = t.trace.UntimedFirstSuccess
 		t.single = t.policy
 		t.single.MaxAttempts = 1
-		t.watch = t.trace.OnAttempt != nil || t.trace.OnSuccess != nil
 		t.statuses = []int{http.StatusTooManyRequests, http.StatusServiceUnavailable}
 		if t.RetryAfterStatuses != nil {
 			t.statuses = slices.Clone(t.RetryAfterStatuses)
