@@ -26,8 +26,8 @@ func newCanned() canned {
 }
 
 // transportSetups are the Transports compared by the benchmarks and the
-// allocation test: the same Transport without metrics, with them, and
-// with them and a host label.
+// allocation test: the same Transport without metrics, with the default
+// ones, with them and a host label, and with every opt-in histogram.
 var transportSetups = []struct {
 	name string
 	opts []metrics.Option // nil: no metrics
@@ -35,6 +35,31 @@ var transportSetups = []struct {
 	{"metrics=off", nil},
 	{"metrics=on", []metrics.Option{}},
 	{"metrics=on,hosts", []metrics.Option{metrics.WithHosts("api.example.com", "auth.example.com")}},
+	{"metrics=all", []metrics.Option{metrics.WithRequestDurations(), metrics.WithAttemptDurations()}},
+}
+
+// policySetups are the Policies compared by BenchmarkPolicy: without
+// metrics, with the default ones, and with the opt-in durations.
+var policySetups = []struct {
+	name string
+	opts []metrics.Option // nil: no metrics
+}{
+	{"metrics=off", nil},
+	{"metrics=on", []metrics.Option{}},
+	{"metrics=all", []metrics.Option{metrics.WithRequestDurations()}},
+}
+
+func newBenchPolicy(tb testing.TB, opts []metrics.Option) *backoff.Policy[int] {
+	tb.Helper()
+	p := &backoff.Policy[int]{Name: "fetch"}
+	if opts == nil {
+		return p
+	}
+	m, err := metrics.New(prometheus.NewRegistry(), opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return metrics.InstrumentPolicy(m, p)
 }
 
 func newBenchTransport(tb testing.TB, opts []metrics.Option) *backoff.Transport {
@@ -99,18 +124,9 @@ func BenchmarkTransportParallel(b *testing.B) {
 // first try, without and with metrics.
 func BenchmarkPolicy(b *testing.B) {
 	op := func(context.Context) (int, error) { return 1, nil }
-	for _, on := range []bool{false, true} {
-		name := "metrics=off"
-		p := &backoff.Policy[int]{Name: "fetch"}
-		if on {
-			name = "metrics=on"
-			m, err := metrics.New(prometheus.NewRegistry())
-			if err != nil {
-				b.Fatal(err)
-			}
-			p = metrics.InstrumentPolicy(m, p)
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, s := range policySetups {
+		b.Run(s.name, func(b *testing.B) {
+			p := newBenchPolicy(b, s.opts)
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -142,17 +158,16 @@ func TestFirstTryAllocs(t *testing.T) {
 
 	op := func(context.Context) (int, error) { return 1, nil }
 	ctx := context.Background()
-	off := &backoff.Policy[int]{Name: "fetch"}
-	m, err := metrics.New(prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
+	allocs = allocs[:0]
+	for _, s := range policySetups {
+		p := newBenchPolicy(t, s.opts)
+		p.Do(ctx, op) // resolves the series
+		allocs = append(allocs, testing.AllocsPerRun(1000, func() { p.Do(ctx, op) }))
 	}
-	on := metrics.InstrumentPolicy(m, &backoff.Policy[int]{Name: "fetch"})
-	on.Do(ctx, op)
-	a0 := testing.AllocsPerRun(1000, func() { off.Do(ctx, op) })
-	a1 := testing.AllocsPerRun(1000, func() { on.Do(ctx, op) })
-	if a0 != a1 {
-		t.Errorf("Policy: %v allocations per call with metrics, %v without", a1, a0)
+	for i := 1; i < len(allocs); i++ {
+		if allocs[i] != allocs[0] {
+			t.Errorf("Policy: %v allocations per call with %s, %v with %s", allocs[i], policySetups[i].name, allocs[0], policySetups[0].name)
+		}
 	}
 }
 

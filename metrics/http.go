@@ -12,12 +12,12 @@ import (
 // httpVecs are the collectors of the HTTP metrics. Their first labels are
 // method, then host with WithHosts.
 type httpVecs struct {
-	attempts, retries, giveUps, notReplayable *prometheus.CounterVec
-	wait, retryAfter, retryDelay              *prometheus.HistogramVec
-	tries                                     *attemptsVec
-	duration                                  *prometheus.HistogramVec // nil without WithRequestDurations
-	attemptDuration                           *prometheus.HistogramVec // nil without WithAttemptDurations
-	inFlight                                  *prometheus.GaugeVec
+	retries, giveUps, notReplayable *prometheus.CounterVec
+	wait, retryAfter, retryDelay    *prometheus.HistogramVec
+	counts                          *attemptMetrics          // http_attempts_total, http_request_attempts
+	duration                        *prometheus.HistogramVec // nil without WithRequestDurations
+	attemptDuration                 *prometheus.HistogramVec // nil without WithAttemptDurations
+	inFlight                        *prometheus.GaugeVec
 }
 
 func newHTTPVecs(o *options, hostLabel bool) httpVecs {
@@ -26,13 +26,12 @@ func newHTTPVecs(o *options, hostLabel bool) httpVecs {
 		base = append(base, "host")
 	}
 	v := httpVecs{
-		attempts:      o.counterVec("http_attempts_total", labels(base, "code")...),
+		counts:        newAttemptMetrics(o, "http_attempts_total", "http_request_attempts", base, "code", numCodeSlots, codeLabel),
 		retries:       o.counterVec("http_retries_total", labels(base, "reason")...),
 		giveUps:       o.counterVec("http_giveups_total", labels(base, "reason")...),
 		notReplayable: o.counterVec("http_not_replayable_total", base...),
 		wait:          o.histogramVec("http_wait_seconds", o.waitBuckets, base...),
 		retryAfter:    o.histogramVec("http_retry_after_seconds", o.retryAfterBuckets, labels(base, "outcome")...),
-		tries:         newAttemptsVec(o, "http_request_attempts", base...),
 		retryDelay:    o.histogramVec("http_request_retry_delay_seconds", o.durationBuckets, base...),
 		inFlight:      o.gaugeVec("http_waits_in_flight", base...),
 	}
@@ -45,8 +44,10 @@ func newHTTPVecs(o *options, hostLabel bool) httpVecs {
 	return v
 }
 
+// collectors returns the collectors of v but counts, which the series
+// hold (see Metrics.collectors).
 func (v *httpVecs) collectors() []prometheus.Collector {
-	c := []prometheus.Collector{v.attempts, v.retries, v.giveUps, v.notReplayable, v.wait, v.retryAfter, v.tries, v.retryDelay, v.inFlight}
+	c := []prometheus.Collector{v.retries, v.giveUps, v.notReplayable, v.wait, v.retryAfter, v.retryDelay, v.inFlight}
 	if v.duration != nil {
 		c = append(c, v.duration)
 	}
@@ -57,16 +58,15 @@ func (v *httpVecs) collectors() []prometheus.Collector {
 }
 
 // httpSeries holds the children of one method (and host), each resolved on
-// first use.
+// first use, and its counts of attempts.
 type httpSeries struct {
 	lvs           []string // the label values: method, then host with WithHosts
-	attempts      [numCodeSlots]slot[prometheus.Counter]
+	counts        *attemptCounts
 	retries       [numRetryReasons]slot[prometheus.Counter]
 	giveUps       [numReasons]slot[prometheus.Counter]
 	notReplayable slot[prometheus.Counter]
 	retryAfter    [numOutcomes]slot[prometheus.Observer]
 	wait          slot[prometheus.Observer]
-	tries         slot[*attemptsHist]
 	retryDelay    slot[prometheus.Observer]
 	inFlight      slot[prometheus.Gauge]
 
@@ -88,7 +88,7 @@ func (m *Metrics) httpSeries(method, host string) *httpSeries {
 	if m.hosts != nil {
 		lvs = append(lvs, m.hosts.names[hi])
 	}
-	if s := (&httpSeries{lvs: lvs}); p.CompareAndSwap(nil, s) {
+	if s := (&httpSeries{lvs: lvs, counts: m.http.counts.newCounts()}); p.CompareAndSwap(nil, s) {
 		return s
 	}
 	return p.Load()
@@ -158,7 +158,8 @@ func (m *Metrics) httpAttempt(e backoff.Event) {
 	v := &m.http
 	s := m.httpSeries(methodHost(&e))
 	i := codeSlot(statusCode(&e), e.Err)
-	s.attempts[i].getAt(v.attempts, s.lvs, codeLabel, i).Inc()
+	ended := e.Final && e.Reason == "" // success, or an error not retried
+	v.counts.attempt(s.counts, i, ended && e.Attempt == 1)
 	if v.attemptDuration != nil {
 		m.observe(s.attemptDuration[i].getAt(v.attemptDuration, s.lvs, codeLabel, i), e.AttemptDuration.Seconds(), &e)
 	}
@@ -175,20 +176,23 @@ func (m *Metrics) httpAttempt(e backoff.Event) {
 		}
 		s.retryAfter[outcome].getAt(v.retryAfter, s.lvs, outcomeLabel, outcome).Observe(e.RetryAfter.Seconds())
 	}
-	if e.Final && e.Reason == "" { // success, or an error not retried
+	if ended {
 		m.httpEnd(s, &e)
 	}
 }
 
-// httpEnd records the end of a request: its duration, its attempts and,
-// for a retried request, the time it waited.
+// httpEnd records the end of a request: its duration, its attempts (but
+// for a request that ended at its first attempt without a give-up, which
+// httpAttempt counted) and, for a retried request, the time it waited.
 func (m *Metrics) httpEnd(s *httpSeries, e *backoff.Event) {
 	v := &m.http
 	if v.duration != nil {
 		o := reqOutcome(e)
 		m.observe(s.duration[o].getAt(v.duration, s.lvs, reqOutcomeLabel, o), e.Elapsed.Seconds(), e)
 	}
-	v.tries.observe(s.tries.get(v.tries, s.lvs), e.Attempt)
+	if e.Attempt > 1 || e.Reason != "" {
+		v.counts.end(s.counts, e.Attempt)
+	}
 	if e.Attempt > 1 {
 		m.observe(s.retryDelay.get(v.retryDelay, s.lvs), e.Waited.Seconds(), e)
 	}
@@ -248,6 +252,15 @@ func settleWait(g prometheus.Gauge, tries int, final bool, reason backoff.Reason
 		}
 	case tries > 1:
 		g.Dec()
+	}
+}
+
+// collectCounts sends http_attempts_total and http_request_attempts.
+func (m *Metrics) collectHTTPCounts(ch chan<- prometheus.Metric) {
+	for i := range m.series {
+		if s := m.series[i].Load(); s != nil {
+			m.http.counts.collect(ch, s.counts, s.lvs)
+		}
 	}
 }
 

@@ -107,7 +107,9 @@ func newMetrics(o *options) *Metrics {
 
 // collectors returns the collectors of m, HTTP ones first.
 func (m *Metrics) collectors() []prometheus.Collector {
-	return append(append(m.http.collectors(), m.budgets), m.op.collectors()...)
+	httpCounts := collectorFuncs{m.http.counts.describe, m.collectHTTPCounts}
+	opCounts := collectorFuncs{m.op.counts.describe, m.collectOpCounts}
+	return append(append(append(m.http.collectors(), httpCounts, m.budgets), m.op.collectors()...), opCounts)
 }
 
 // Describe implements prometheus.Collector: it sends the descriptions of

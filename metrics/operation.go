@@ -14,21 +14,20 @@ import (
 // opVecs are the collectors of the operation metrics. Their first label is
 // operation.
 type opVecs struct {
-	attempts, retries, giveUps *prometheus.CounterVec
-	wait                       *prometheus.HistogramVec
-	tries                      *attemptsVec
-	duration                   *prometheus.HistogramVec // nil without WithRequestDurations
-	inFlight                   *prometheus.GaugeVec
+	retries, giveUps *prometheus.CounterVec
+	wait             *prometheus.HistogramVec
+	counts           *attemptMetrics          // operation_attempts_total, operation_call_attempts
+	duration         *prometheus.HistogramVec // nil without WithRequestDurations
+	inFlight         *prometheus.GaugeVec
 }
 
 func newOpVecs(o *options) opVecs {
 	base := []string{"operation"}
 	v := opVecs{
-		attempts: o.counterVec("operation_attempts_total", labels(base, "result")...),
+		counts:   newAttemptMetrics(o, "operation_attempts_total", "operation_call_attempts", base, "result", numResults, resultLabel),
 		retries:  o.counterVec("operation_retries_total", labels(base, "reason")...),
 		giveUps:  o.counterVec("operation_giveups_total", labels(base, "reason")...),
 		wait:     o.histogramVec("operation_wait_seconds", o.waitBuckets, base...),
-		tries:    newAttemptsVec(o, "operation_call_attempts", base...),
 		inFlight: o.gaugeVec("operation_waits_in_flight", base...),
 	}
 	if o.requestDurations {
@@ -37,8 +36,10 @@ func newOpVecs(o *options) opVecs {
 	return v
 }
 
+// collectors returns the collectors of v but counts, which the series
+// hold (see Metrics.collectors).
 func (v *opVecs) collectors() []prometheus.Collector {
-	c := []prometheus.Collector{v.attempts, v.retries, v.giveUps, v.wait, v.tries, v.inFlight}
+	c := []prometheus.Collector{v.retries, v.giveUps, v.wait, v.inFlight}
 	if v.duration != nil {
 		c = append(c, v.duration)
 	}
@@ -77,12 +78,11 @@ func opRetryReasonLabel(i int) string { return opRetryReasons[i] }
 // opSeries holds the children of one operation, each resolved on first use.
 type opSeries struct {
 	lvs      []string // the operation
-	attempts [numResults]slot[prometheus.Counter]
+	counts   *attemptCounts
 	retries  [numOpRetryKinds]slot[prometheus.Counter]
 	giveUps  [numReasons]slot[prometheus.Counter]
 	wait     slot[prometheus.Observer]
 	duration slot[prometheus.Observer] // with WithRequestDurations
-	tries    slot[*attemptsHist]
 	inFlight slot[prometheus.Gauge]
 }
 
@@ -96,7 +96,7 @@ func (m *Metrics) opSeries(name string) *opSeries {
 	}
 	if len(m.ops) >= maxOperations {
 		if m.opRest == nil {
-			m.opRest = &opSeries{lvs: []string{other}}
+			m.opRest = &opSeries{lvs: []string{other}, counts: m.op.counts.newCounts()}
 		}
 		return m.opRest
 	}
@@ -104,7 +104,7 @@ func (m *Metrics) opSeries(name string) *opSeries {
 	if !utf8.ValidString(label) {
 		label = strings.ToValidUTF8(label, "\uFFFD")
 	}
-	s := &opSeries{lvs: []string{label}}
+	s := &opSeries{lvs: []string{label}, counts: m.op.counts.newCounts()}
 	m.ops[strings.Clone(name)] = s
 	return s
 }
@@ -193,12 +193,13 @@ func (h *opHooks) attempt(name string, tries int, elapsed time.Duration, err err
 	case !final || reason != "":
 		result = resultRejected
 	}
-	s.attempts[result].getAt(v.attempts, s.lvs, resultLabel, result).Inc()
+	ended := final && reason == "" // success, or an error not retried
+	v.counts.attempt(s.counts, result, ended && tries == 1)
 	if tries > 1 || final && endedByContext(reason) {
 		settleWait(s.inFlight.get(v.inFlight, s.lvs), tries, final, reason)
 	}
-	if final && reason == "" { // success, or an error not retried
-		h.end(s, tries, elapsed)
+	if ended {
+		h.end(s, tries, elapsed, false)
 	}
 }
 
@@ -222,15 +223,35 @@ func (h *opHooks) giveUp(name string, tries int, elapsed time.Duration, reason b
 	if endedByContext(reason) {
 		s.inFlight.get(v.inFlight, s.lvs).Dec()
 	}
-	h.end(s, tries, elapsed)
+	h.end(s, tries, elapsed, true)
 }
 
-// end records the end of a call: its attempts and, with
-// WithRequestDurations, its duration.
-func (h *opHooks) end(s *opSeries, tries int, elapsed time.Duration) {
+// end records the end of a call: its attempts (but for a call that ended
+// at its first attempt without a give-up, which attempt counted) and,
+// with WithRequestDurations, its duration.
+func (h *opHooks) end(s *opSeries, tries int, elapsed time.Duration, gaveUp bool) {
 	v := &h.m.op
 	if v.duration != nil {
 		s.duration.get(v.duration, s.lvs).Observe(elapsed.Seconds())
 	}
-	v.tries.observe(s.tries.get(v.tries, s.lvs), tries)
+	if tries > 1 || gaveUp {
+		v.counts.end(s.counts, tries)
+	}
+}
+
+// collectOpCounts sends operation_attempts_total and
+// operation_call_attempts.
+func (m *Metrics) collectOpCounts(ch chan<- prometheus.Metric) {
+	m.opMu.Lock()
+	ss := make([]*opSeries, 0, len(m.ops)+1)
+	for _, s := range m.ops {
+		ss = append(ss, s)
+	}
+	if m.opRest != nil {
+		ss = append(ss, m.opRest)
+	}
+	m.opMu.Unlock()
+	for _, s := range ss {
+		m.op.counts.collect(ch, s.counts, s.lvs)
+	}
 }
