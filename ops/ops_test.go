@@ -31,7 +31,8 @@ const (
 // exportedSeries returns the names of the series the metrics package
 // exports with the default namespace and no subsystem: the keys of the
 // help map in help.go, each prefixed; a histogram (a name passed to
-// histogramVec) as its _bucket, _sum and _count series only.
+// histogramVec, or as the histogram of newAttemptMetrics) as its _bucket,
+// _sum and _count series only.
 func exportedSeries(t *testing.T) map[string]bool {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -64,6 +65,9 @@ func exportedSeries(t *testing.T) map[string]bool {
 			case *ast.CallExpr:
 				if sel, ok := n.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "histogramVec" && len(n.Args) > 0 {
 					histograms[stringLit(t, path, n.Args[0])] = true
+				}
+				if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "newAttemptMetrics" && len(n.Args) > 2 {
+					histograms[stringLit(t, path, n.Args[2])] = true
 				}
 			}
 			return true
@@ -393,11 +397,12 @@ type dashboard struct {
 		} `json:"list"`
 	} `json:"templating"`
 	Panels []struct {
-		ID         int    `json:"id"`
-		Type       string `json:"type"`
-		Title      string `json:"title"`
-		Datasource any    `json:"datasource"`
-		GridPos    struct {
+		ID          int    `json:"id"`
+		Type        string `json:"type"`
+		Title       string `json:"title"`
+		Description string `json:"description"`
+		Datasource  any    `json:"datasource"`
+		GridPos     struct {
 			H, W, X, Y int
 		} `json:"gridPos"`
 		Targets []struct {

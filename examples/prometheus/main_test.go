@@ -43,6 +43,9 @@ func TestRun(t *testing.T) {
 		`backoff_http_request_attempts_sum{method="GET"} 49`,
 		`backoff_http_request_attempts_count{method="GET"} 33`,
 		`backoff_http_request_attempts_count{method="POST"} 2`,
+		// The opt-in durations: of every request, of every attempt.
+		`backoff_http_attempt_duration_seconds_count{code="200",method="GET"} 28`,
+		`backoff_http_attempt_duration_seconds_count{code="500",method="GET"} 9`,
 		`backoff_http_request_duration_seconds_count{method="GET",outcome="failure"} 5`,
 		`backoff_http_request_duration_seconds_count{method="GET",outcome="success"} 28`,
 		`backoff_http_request_retry_delay_seconds_count{method="GET"} 10`,
