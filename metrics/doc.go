@@ -36,10 +36,10 @@
 //	backoff_http_not_replayable_total{method}                     counter
 //	backoff_http_wait_seconds{method}                             histogram
 //	backoff_http_retry_after_seconds{method, outcome}             histogram
-//	backoff_http_request_duration_seconds{method, outcome}        histogram
 //	backoff_http_request_attempts{method}                         histogram
 //	backoff_http_request_retry_delay_seconds{method}              histogram
 //	backoff_http_waits_in_flight{method}                          gauge
+//	backoff_http_request_duration_seconds{method, outcome}        histogram, with WithRequestDurations
 //	backoff_http_attempt_duration_seconds{method, code}           histogram, with WithAttemptDurations
 //	backoff_http_retry_budget_hosts                      gauge
 //	backoff_http_retry_budget_refusing_hosts             gauge
@@ -95,9 +95,9 @@
 //	backoff_operation_retries_total{operation, reason}   counter
 //	backoff_operation_giveups_total{operation, reason}   counter
 //	backoff_operation_wait_seconds{operation}            histogram
-//	backoff_operation_call_duration_seconds{operation}   histogram
 //	backoff_operation_call_attempts{operation}           histogram
 //	backoff_operation_waits_in_flight{operation}         gauge
+//	backoff_operation_call_duration_seconds{operation}   histogram, with WithRequestDurations
 //
 // result is "ok", "rejected" (no error, but RetryIf asked for a retry) or
 // the error class, as code above; the reason of a retry is "error" or
@@ -123,13 +123,15 @@
 // http_not_replayable_total, not as a give-up.
 //
 // A call ends exactly once: with its success, with an error that is not
-// retried, or with a give-up. Its duration (Event.Elapsed or
-// Details.Elapsed: from the start of the first attempt to the end of the
-// last, waits included, or to the cancellation), by outcome, and its
-// number of attempts are then observed, and for a call that was retried,
-// the time it waited between its attempts (Event.Waited): the latency its
-// retries added, at p50 or p99 with histogram_quantile over
-// http_request_retry_delay_seconds.
+// retried, or with a give-up. Its number of attempts is then observed
+// (http_request_attempts_count counts the requests, and its bucket le="1"
+// those that needed no retry), and for a call that was retried, the time
+// it waited between its attempts (Event.Waited): the latency its retries
+// added, at p50 or p99 with histogram_quantile over
+// http_request_retry_delay_seconds. With [WithRequestDurations], its
+// duration too (Event.Elapsed or Details.Elapsed: from the start of the
+// first attempt to the end of the last, waits included, or to the
+// cancellation), by outcome.
 //
 // A wait is in flight from its backoff event until the next attempt
 // returns or the context ends the call. The gauge is exact once every call
@@ -139,17 +141,36 @@
 //
 // # Exemplars
 //
-// With [WithExemplars], the request durations, retry delays and waits
-// carry an exemplar, such as the trace ID of the sampled span in the
+// With [WithExemplars], the request durations (with
+// [WithRequestDurations]), retry delays and waits carry an exemplar, such as the trace ID of the sampled span in the
 // request's context, so that a slow bucket links to a trace.
 //
 // # Cardinality, cost, concurrency
 //
 // The children of the metric vectors are resolved once, on first use, and
 // kept per method (and host) or per operation: counting an event costs a
-// few atomic operations and no allocation. A request that succeeds on its
-// first attempt updates one counter and two histograms, from the Trace's
-// OnAttempt hook alone (the Trace has no OnSuccess hook).
+// few atomic operations and no allocation. The attempts and the attempts
+// per call are kept in integer counters of their own, shared: a request
+// (or a call of an operation) that succeeds at its first attempt costs
+// one atomic addition, from the Trace's OnAttempt hook alone (the Trace
+// has no OnSuccess hook), and no clock read beyond the one at the start of
+// every call: the Trace and the instrumented Policy declare that they do
+// not read its time (backoff.Trace.UntimedFirstSuccess,
+// backoff.Policy.UntimedFirstSuccess). [WithRequestDurations] and
+// [WithAttemptDurations] add, to such a request, a histogram observation
+// each and the second clock read they need.
+//
+// Measured on a busy 2-core virtual machine (the method and the run are in
+// bench/README.md of the repository), for a first-attempt success, the
+// medians of 30 interleaved runs, with 0 allocations in every case:
+//
+//	                          no metrics   default          all opt-ins
+//	Transport, in-memory Base 75 ns        123 ns (+48 ns)  208 ns (+133 ns)
+//	Policy                    40 ns         69 ns (+28 ns)  129 ns (+88 ns)
+//
+// What the default metrics still add to the Transport is mostly the
+// dispatch of the Event (a 120-byte value, built and copied for the
+// OnAttempt hook) and that one atomic addition.
 //
 // Series appear when first used and are never deleted.
 //
