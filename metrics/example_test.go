@@ -430,3 +430,24 @@ func ExampleWithAttemptDurations() {
 	// backoff_http_attempt_duration_seconds_count{code="200",method="GET"} 1
 	// backoff_http_attempt_duration_seconds_count{code="503",method="GET"} 1
 }
+
+// WithRequestDurations adds the duration of each request, waits included,
+// by outcome; without it, the default metrics read no clock for a request
+// that succeeds at its first attempt (its Trace sets UntimedFirstSuccess).
+func ExampleWithRequestDurations() {
+	for _, opts := range [][]metrics.Option{nil, {metrics.WithRequestDurations()}} {
+		m, err := metrics.New(prometheus.NewRegistry(), opts...)
+		if err != nil {
+			panic(err)
+		}
+		getOnce(m, 0)
+		fmt.Println("UntimedFirstSuccess:", m.Trace().UntimedFirstSuccess)
+		printLines(m, "_count", "backoff_http_request_attempts", "backoff_http_request_duration_seconds")
+	}
+	// Output:
+	// UntimedFirstSuccess: true
+	// backoff_http_request_attempts_count{method="GET"} 1
+	// UntimedFirstSuccess: false
+	// backoff_http_request_attempts_count{method="GET"} 1
+	// backoff_http_request_duration_seconds_count{method="GET",outcome="success"} 1
+}
