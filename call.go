@@ -380,7 +380,6 @@ func (c *call) observe(ev event, d Details[*http.Response]) {
 		AttemptDuration: c.attemptDuration(&d),
 		Waited:          c.waited,
 		Hedges:          c.hedges,
-		Winner:          c.winner,
 		HedgeWon:        c.hedgeWon,
 		Reason:          d.Reason,
 		Final:           d.Final,

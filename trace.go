@@ -58,19 +58,13 @@ type Event struct {
 	// Final reports that no attempt follows.
 	Final bool
 
-	// Hedges is the number of hedges sent so far (see [Hedging]), which
-	// Attempt counts too: Attempt - Hedges attempts were the call's own.
-	Hedges int
-
-	// Winner is the number of the attempt whose Response or Err the event
-	// carries: Attempt, unless the attempt was hedged, when it is the
-	// number of the attempt whose answer the round kept (1 when the
-	// original beat its hedge). 0 for OnHedge.
-	Winner int
-
 	// HedgeWon reports that the answer the event carries came from a
-	// hedge, not from the attempt it hedged.
+	// hedge (see [Hedging]), not from the attempt it hedged.
 	HedgeWon bool
+
+	// Hedges is the number of hedges sent so far, which Attempt counts
+	// too: Attempt - Hedges attempts were the call's own.
+	Hedges int
 }
 
 // Trace holds the hooks through which a [Transport] reports the events of
@@ -108,7 +102,8 @@ type Trace struct {
 	// it is sent: Attempt is its number, Hedges counts it, and Elapsed is
 	// the time since the start of the call. The attempts of a hedged
 	// round fire a single OnAttempt, for the answer the round keeps
-	// (Event.Winner); the others are cancelled or discarded.
+	// (HedgeWon tells whether a hedge gave it); the others are cancelled
+	// or discarded.
 	OnHedge func(Event)
 
 	// UntimedFirstSuccess declares that the hooks do not read Elapsed or

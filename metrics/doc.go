@@ -169,7 +169,7 @@
 //	Policy                    40 ns         69 ns (+28 ns)  129 ns (+88 ns)
 //
 // What the default metrics still add to the Transport is mostly the
-// dispatch of the Event (a 104-byte value, built and copied for the
+// dispatch of the Event (a 112-byte value, built and copied for the
 // OnAttempt hook) and that one atomic addition.
 //
 // Series appear when first used and are never deleted.
