@@ -34,6 +34,8 @@
 //	backoff_http_retries_total{method, reason}                    counter
 //	backoff_http_giveups_total{method, reason}                    counter
 //	backoff_http_not_replayable_total{method}                     counter
+//	backoff_http_hedges_total{method}                             counter
+//	backoff_http_hedged_requests_total{method, winner}            counter
 //	backoff_http_wait_seconds{method}                             histogram
 //	backoff_http_retry_after_seconds{method, outcome}             histogram
 //	backoff_http_request_attempts{method}                         histogram
@@ -74,6 +76,8 @@
 //     max_time, deadline, giveup, exhausted, canceled, retry_after,
 //     not_replayable, budget, or "other" for a reason unknown to this
 //     package.
+//   - winner of a hedged request: "original" (the attempt the hedges were
+//     sent for gave the answer kept) or "hedge".
 //   - outcome of a request (http_request_duration_seconds): "success", a
 //     response with a status below 400, or "failure".
 //   - outcome of a server-given wait (Retry-After or a rate limit's reset,
@@ -121,6 +125,18 @@
 // POST, a body that could not be kept: reason not_replayable at its first
 // attempt) was never eligible for a retry: it is counted in
 // http_not_replayable_total, not as a give-up.
+//
+// Hedges (see [backoff.Hedging]) are counted apart, when sent, in
+// http_hedges_total, and a request that sent any is counted once when it
+// ends in http_hedged_requests_total, by winner. A round of hedged
+// attempts is one attempt in http_attempts_total, with the code of the
+// answer it kept; http_request_attempts counts every request sent, hedges
+// included; a hedge is no retry (http_retries_total,
+// http_request_retry_delay_seconds). The share of requests hedged is
+// sum(rate(backoff_http_hedged_requests_total[5m])) /
+// sum(rate(backoff_http_request_attempts_count[5m])), and the share of
+// hedged requests that a hedge answered is their winner="hedge" series
+// over all of them.
 //
 // A call ends exactly once: with its success, with an error that is not
 // retried, or with a give-up. Its number of attempts is then observed

@@ -13,6 +13,7 @@ import (
 // method, then host with WithHosts.
 type httpVecs struct {
 	retries, giveUps, notReplayable *prometheus.CounterVec
+	hedges, hedged                  *prometheus.CounterVec
 	wait, retryAfter, retryDelay    *prometheus.HistogramVec
 	counts                          *attemptMetrics          // http_attempts_total, http_request_attempts
 	duration                        *prometheus.HistogramVec // nil without WithRequestDurations
@@ -30,6 +31,8 @@ func newHTTPVecs(o *options, hostLabel bool) httpVecs {
 		retries:       o.counterVec("http_retries_total", labels(base, "reason")...),
 		giveUps:       o.counterVec("http_giveups_total", labels(base, "reason")...),
 		notReplayable: o.counterVec("http_not_replayable_total", base...),
+		hedges:        o.counterVec("http_hedges_total", base...),
+		hedged:        o.counterVec("http_hedged_requests_total", labels(base, "winner")...),
 		wait:          o.histogramVec("http_wait_seconds", o.waitBuckets, base...),
 		retryAfter:    o.histogramVec("http_retry_after_seconds", o.retryAfterBuckets, labels(base, "outcome")...),
 		retryDelay:    o.histogramVec("http_request_retry_delay_seconds", o.durationBuckets, base...),
@@ -47,7 +50,7 @@ func newHTTPVecs(o *options, hostLabel bool) httpVecs {
 // collectors returns the collectors of v but counts, which the series
 // hold (see Metrics.collectors).
 func (v *httpVecs) collectors() []prometheus.Collector {
-	c := []prometheus.Collector{v.retries, v.giveUps, v.notReplayable, v.wait, v.retryAfter, v.retryDelay, v.inFlight}
+	c := []prometheus.Collector{v.retries, v.giveUps, v.notReplayable, v.hedges, v.hedged, v.wait, v.retryAfter, v.retryDelay, v.inFlight}
 	if v.duration != nil {
 		c = append(c, v.duration)
 	}
@@ -65,6 +68,8 @@ type httpSeries struct {
 	retries       [numRetryReasons]slot[prometheus.Counter]
 	giveUps       [numReasons]slot[prometheus.Counter]
 	notReplayable slot[prometheus.Counter]
+	hedges        slot[prometheus.Counter]
+	hedged        [numWinners]slot[prometheus.Counter]
 	retryAfter    [numOutcomes]slot[prometheus.Observer]
 	wait          slot[prometheus.Observer]
 	retryDelay    slot[prometheus.Observer]
@@ -124,6 +129,7 @@ func (m *Metrics) Trace() *backoff.Trace {
 		OnAttempt: m.httpAttempt,
 		OnBackoff: m.httpBackoff,
 		OnGiveUp:  m.httpGiveUp,
+		OnHedge:   m.httpHedge,
 		// Only the opt-in histograms read the time of a first-attempt
 		// success.
 		UntimedFirstSuccess: m.http.duration == nil && m.http.attemptDuration == nil,
@@ -163,8 +169,10 @@ func (m *Metrics) httpAttempt(e backoff.Event) {
 	if v.attemptDuration != nil {
 		m.observe(s.attemptDuration[i].getAt(v.attemptDuration, s.lvs, codeLabel, i), e.AttemptDuration.Seconds(), &e)
 	}
-	if e.Attempt > 1 || e.Final && endedByContext(e.Reason) {
-		settleWait(s.inFlight.get(v.inFlight, s.lvs), e.Attempt, e.Final, e.Reason)
+	// Each round of attempts has one attempt of the call's own, the
+	// others are its hedges: a wait preceded every round but the first.
+	if rounds := e.Attempt - e.Hedges; rounds > 1 || e.Final && endedByContext(e.Reason) {
+		settleWait(s.inFlight.get(v.inFlight, s.lvs), rounds, e.Final, e.Reason)
 	}
 	if e.RetryAfter > 0 {
 		outcome := raHonored
@@ -193,9 +201,22 @@ func (m *Metrics) httpEnd(s *httpSeries, e *backoff.Event) {
 	if e.Attempt > 1 || e.Reason != "" {
 		v.counts.end(s.counts, e.Attempt)
 	}
-	if e.Attempt > 1 {
+	if e.Attempt-e.Hedges > 1 { // retried
 		m.observe(s.retryDelay.get(v.retryDelay, s.lvs), e.Waited.Seconds(), e)
 	}
+	if e.Hedges > 0 {
+		w := winnerOriginal
+		if e.HedgeWon {
+			w = winnerHedge
+		}
+		s.hedged[w].getAt(v.hedged, s.lvs, winnerLabel, w).Inc()
+	}
+}
+
+// httpHedge is the OnHedge hook: a hedge is sent.
+func (m *Metrics) httpHedge(e backoff.Event) {
+	s := m.httpSeries(methodHost(&e))
+	s.hedges.get(m.http.hedges, s.lvs).Inc()
 }
 
 // httpBackoff is the OnBackoff hook: a retry and its wait begin.

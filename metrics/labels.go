@@ -168,6 +168,17 @@ var outcomes = [numOutcomes]string{"honored", "refused", "unused"}
 
 func outcomeLabel(i int) string { return outcomes[i] }
 
+// Which attempt of a hedged request gave its answer.
+const (
+	winnerOriginal = 0 // the attempt the hedges were sent for
+	winnerHedge    = 1 // one of its hedges
+	numWinners     = 2
+)
+
+var winners = [numWinners]string{"original", "hedge"}
+
+func winnerLabel(i int) string { return winners[i] }
+
 // The outcomes of a request, for its duration.
 const (
 	reqSuccess     = 0 // a response with a status below 400
