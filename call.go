@@ -338,6 +338,42 @@ func (c *call) watching() (attempt, success bool) {
 	return c.t.trace.OnAttempt != nil, c.t.trace.OnSuccess != nil
 }
 
+// ended fires the Transport's last events of a call that neither retries
+// nor gives up: its final OnAttempt, then OnSuccess for a success.
+func (c *call) ended(resp *http.Response, err error, _ int, start time.Duration, success, untimed bool) {
+	onAttempt, onSuccess := c.t.trace.OnAttempt, c.t.trace.OnSuccess
+	if !success {
+		onSuccess = nil
+	}
+	if onAttempt == nil && onSuccess == nil {
+		return
+	}
+	var elapsed time.Duration
+	if c.n > 1 || !success || !untimed {
+		elapsed = monotonic() - start
+	}
+	d := Details[*http.Response]{Attempts: c.n, Elapsed: elapsed}
+	e := Event{
+		Request:         c.req,
+		Attempt:         c.n,
+		Response:        resp,
+		Err:             err,
+		Elapsed:         elapsed,
+		RetryAfter:      c.ra,
+		AttemptDuration: c.attemptDuration(&d),
+		Waited:          c.waited,
+		Hedges:          c.hedges,
+		HedgeWon:        c.hedgeWon,
+		Final:           true,
+	}
+	if onAttempt != nil {
+		onAttempt(e)
+	}
+	if onSuccess != nil {
+		onSuccess(e)
+	}
+}
+
 // observes is true: the Transport's events and log lines of a retry
 // carry its elapsed time.
 func (*call) observes() bool { return true }

@@ -23,6 +23,12 @@ type caller[T any] interface {
 	sent(rounds int) int
 	// decide classifies the outcome of an attempt.
 	decide(p *Policy[T], v T, err error) verdict
+	// ended receives the end of a call that neither retries nor gives up
+	// (the verdict succeed or fail, after rounds rounds), when the Policy
+	// has no handler for it: the caller fires its own events, as observe
+	// would (evAttempt, then evSuccess for a success), measuring the
+	// elapsed time from start unless untimed allows it not to.
+	ended(v T, err error, rounds int, start time.Duration, success, untimed bool)
 	// watching reports whether the caller observes the attempt and the
 	// success events of a call that ends without a retry or a give-up
 	// (see observe): the engine then builds them even when the Policy has
@@ -78,12 +84,13 @@ func (p *Policy[T]) decide(v T, err error) verdict {
 // opCall is the caller of Do and Wrap.
 type opCall[T any] func(context.Context) (T, error)
 
-func (f opCall[T]) attempt(ctx context.Context) (T, error)    { return f(ctx) }
-func (opCall[T]) sent(rounds int) int                         { return rounds }
-func (opCall[T]) decide(p *Policy[T], v T, err error) verdict { return p.decide(v, err) }
-func (opCall[T]) watching() (bool, bool)                      { return false, false }
-func (opCall[T]) observes() bool                              { return false }
-func (opCall[T]) observe(event, Details[T])                   {}
+func (f opCall[T]) attempt(ctx context.Context) (T, error)       { return f(ctx) }
+func (opCall[T]) sent(rounds int) int                            { return rounds }
+func (opCall[T]) decide(p *Policy[T], v T, err error) verdict    { return p.decide(v, err) }
+func (opCall[T]) watching() (bool, bool)                         { return false, false }
+func (opCall[T]) observes() bool                                 { return false }
+func (opCall[T]) ended(T, error, int, time.Duration, bool, bool) {}
+func (opCall[T]) observe(event, Details[T])                      {}
 func (opCall[T]) vet(_ Details[T], w time.Duration, _ jitter.Func, _ time.Duration) (time.Duration, Reason) {
 	return w, ""
 }
@@ -99,11 +106,12 @@ func (f runCall[T]) attempt(ctx context.Context) (T, error) {
 	var zero T
 	return zero, f(ctx)
 }
-func (runCall[T]) sent(rounds int) int                         { return rounds }
-func (runCall[T]) decide(p *Policy[T], v T, err error) verdict { return p.decide(v, err) }
-func (runCall[T]) watching() (bool, bool)                      { return false, false }
-func (runCall[T]) observes() bool                              { return false }
-func (runCall[T]) observe(event, Details[T])                   {}
+func (runCall[T]) sent(rounds int) int                            { return rounds }
+func (runCall[T]) decide(p *Policy[T], v T, err error) verdict    { return p.decide(v, err) }
+func (runCall[T]) watching() (bool, bool)                         { return false, false }
+func (runCall[T]) observes() bool                                 { return false }
+func (runCall[T]) ended(T, error, int, time.Duration, bool, bool) {}
+func (runCall[T]) observe(event, Details[T])                      {}
 func (runCall[T]) vet(_ Details[T], w time.Duration, _ jitter.Func, _ time.Duration) (time.Duration, Reason) {
 	return w, ""
 }
@@ -162,6 +170,12 @@ func run[T any, C caller[T]](ctx context.Context, p *Policy[T], c C) (T, error) 
 		v, err := c.attempt(ctx)
 
 		if verdict := c.decide(p, v, err); verdict != retry {
+			if len(p.OnAttempt) == 0 && (verdict != succeed || len(p.OnSuccess) == 0) {
+				// No handler of the Policy's own: the caller's events
+				// alone, which it builds without Details.
+				c.ended(v, err, attempt, start, verdict == succeed, p.UntimedFirstSuccess)
+				return v, err
+			}
 			onAttempt, onSuccess := c.watching()
 			onSuccess = onSuccess && verdict == succeed
 			if len(p.OnAttempt) > 0 || verdict == succeed && len(p.OnSuccess) > 0 || onAttempt || onSuccess {
