@@ -38,13 +38,14 @@ const DefaultMaxHedges = 1
 // response that throttles (a 429, a Retry-After, or a used-up rate limit
 // on one of RetryAfterStatuses) stops hedging for the rest of the call.
 //
-// The losers leave nothing behind: once a winner is chosen, the other
-// attempts' contexts are cancelled (with the cause [ErrHedgeLost]), the
-// responses they still return are closed, a failed response kept no
-// longer is drained (DrainLimit, [DrainTimeout]) and closed, and RoundTrip
-// returns only once every attempt it started has returned from the Base.
-// A Base that does not return when its request's context is cancelled
-// therefore delays RoundTrip.
+// The losers leave nothing behind: once a winner is chosen, a loser that
+// has answered already is drained (DrainLimit, for at most the hedge delay
+// and [DrainTimeout]) and closed, so that its connection can be used again;
+// the others are cancelled, with the cause [ErrHedgeLost], and what they
+// still return is closed; a failed answer kept no longer is drained and
+// closed too. RoundTrip returns only once every attempt it started has
+// returned from the Base: a Base that does not return when its request's
+// context is cancelled delays RoundTrip.
 //
 // A request that may be hedged runs each attempt on a goroutine of its
 // own while RoundTrip waits for the first answer, whether or not a hedge
@@ -283,7 +284,29 @@ func (c *call) round(ctx context.Context) (*http.Response, error) {
 	} else if kept != nil {
 		rd.drop(kept)
 	}
-	// The losers: cancelled, and waited for.
+	// The losers that have answered already are drained, for at most the
+	// hedge delay, so that their connections can be used again; the
+	// others are cancelled, and waited for.
+	for answered := true; answered && rd.running > 0; {
+		select {
+		case res := <-rd.results:
+			rd.running--
+			if res.panicked {
+				finished = true
+				rd.abandon()
+				panic(res.value)
+			}
+			if res.resp != nil {
+				if h.lat != nil {
+					h.lat.record(host, res.end-res.start)
+				}
+				c.drain(ctx, res.resp, min(DrainTimeout, delay))
+			}
+			rd.cancels[res.n-rd.first](nil)
+		default:
+			answered = false
+		}
+	}
 	for i, cancel := range rd.cancels {
 		if rd.first+i != won.n {
 			cancel(ErrHedgeLost)

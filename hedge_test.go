@@ -507,3 +507,55 @@ func TestHedgeGetBodyFails(t *testing.T) {
 		}
 	})
 }
+
+// eofBody is a response body that records whether it was read to its end.
+type eofBody struct {
+	io.Reader
+	eof, closed atomic.Bool
+}
+
+func (b *eofBody) Read(p []byte) (int, error) {
+	n, err := b.Reader.Read(p)
+	if err == io.EOF {
+		b.eof.Store(true)
+	}
+	return n, err
+}
+
+func (b *eofBody) Close() error { b.closed.Store(true); return nil }
+
+// TestHedgeBothAnswer: when the original and its hedge answer at once,
+// the one not returned is drained, so that its connection can be used
+// again, and closed.
+func TestHedgeBothAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var bodies [2]*eofBody
+		var n atomic.Int32
+		base := rtFunc(func(r *http.Request) (*http.Response, error) {
+			i := n.Add(1) - 1
+			// Both answer at 30ms: the original after 30ms, its hedge,
+			// sent at 20ms, after 10ms.
+			time.Sleep([]time.Duration{30 * time.Millisecond, 10 * time.Millisecond}[i])
+			bodies[i] = &eofBody{Reader: strings.NewReader("payload")}
+			return &http.Response{StatusCode: 200, Body: bodies[i], Request: r}, nil
+		})
+		tr := hedged(base, backoff.Hedging{Delay: 20 * time.Millisecond})
+		tr.Classify = func(a backoff.Attempt) bool {
+			// While the first answer is classified, the other arrives.
+			time.Sleep(time.Millisecond)
+			return backoff.DefaultClassify(a)
+		}
+		resp, o, _, err := do(t, tr, http.MethodGet, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if o.Attempts != 2 {
+			t.Fatalf("Outcome %+v, want 2 attempts", o)
+		}
+		loser := bodies[2-o.Winner]
+		if !loser.eof.Load() || !loser.closed.Load() {
+			t.Errorf("the loser's body: read to its end %v, closed %v; want both", loser.eof.Load(), loser.closed.Load())
+		}
+	})
+}
