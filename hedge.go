@@ -239,8 +239,12 @@ func (c *call) round(ctx context.Context) (*http.Response, error) {
 			}
 			hedges++
 			c.hedges++
-			if f := t.trace.OnHedge; f != nil {
-				f(Event{Request: c.req, Attempt: c.n, Elapsed: monotonic() - c.begin, Waited: c.waited, Hedges: c.hedges})
+			if f := t.trace.OnHedge; f != nil || t.cfg.Logger != nil {
+				e := Event{Request: c.req, Attempt: c.n, Elapsed: monotonic() - c.begin, Waited: c.waited, Hedges: c.hedges}
+				t.logHedge(c.req.Context(), &e)
+				if f != nil {
+					f(e)
+				}
 			}
 			timer.Reset(delay)
 		case end := <-rd.results:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -558,4 +559,35 @@ func TestHedgeBothAnswer(t *testing.T) {
 			t.Errorf("the loser's body: read to its end %v, closed %v; want both", loser.eof.Load(), loser.closed.Load())
 		}
 	})
+}
+
+// TestHedgeLog: a hedge has a log line of its own, at slog.LevelDebug.
+func TestHedgeLog(t *testing.T) {
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+		synctest.Test(t, func(t *testing.T) {
+			var buf strings.Builder
+			s := &scripted{steps: []hstep{{delay: time.Second, status: 200}, {delay: 5 * time.Millisecond, status: 200}}}
+			tr := hedged(s, backoff.Hedging{Delay: 15 * time.Millisecond})
+			tr.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level, ReplaceAttr: dropTime}))
+			resp, _, _, err := do(t, tr, http.MethodGet, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			want := ""
+			if level == slog.LevelDebug {
+				want = `level=DEBUG msg="Hedging GET http://api.example after 15ms (attempt 2)" method=GET host=api.example attempts=2 elapsed=15ms hedges=1` + "\n"
+			}
+			if buf.String() != want {
+				t.Errorf("at %v, logged %q, want %q", level, buf.String(), want)
+			}
+		})
+	}
+}
+
+func dropTime(_ []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.TimeKey {
+		return slog.Attr{}
+	}
+	return a
 }

@@ -338,7 +338,9 @@ type Transport struct {
 	// (method, host, attempts, elapsed, wait or reason, status, error,
 	// retry_after). A refusal of the retry budget has a line of its own,
 	// "Retry budget exhausted for GET https://api.example after 1 attempt
-	// (…)", at slog.LevelWarn. Nil logs nothing.
+	// (…)", at slog.LevelWarn, and each hedge one at slog.LevelDebug,
+	// "Hedging GET https://api.example after 15ms (attempt 2)". Nil logs
+	// nothing.
 	Logger *slog.Logger
 
 	// BackoffLevel and GiveUpLevel are the levels of those lines. Nil means

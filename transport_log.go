@@ -34,6 +34,31 @@ func (t *Transport) logEvent(ctx context.Context, e *Event) {
 	t.cfg.Logger.LogAttrs(ctx, level, msg, eventAttrs(e)...)
 }
 
+// logHedge writes the log line of a hedge, at slog.LevelDebug, if the
+// Transport has a Logger: "Hedging GET https://api.example after 15ms
+// (attempt 2)".
+func (t *Transport) logHedge(ctx context.Context, e *Event) {
+	if t.cfg.Logger == nil || !t.cfg.Logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	host := ""
+	if e.Request.URL != nil {
+		host = e.Request.URL.Host
+	}
+	method := e.Request.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	t.cfg.Logger.LogAttrs(ctx, slog.LevelDebug,
+		"Hedging "+target(e.Request)+" after "+logDuration(e.Elapsed)+" (attempt "+strconv.Itoa(e.Attempt)+")",
+		slog.String("method", method),
+		slog.String("host", host),
+		slog.Int("attempts", e.Attempt),
+		slog.Duration("elapsed", e.Elapsed),
+		slog.Int("hedges", e.Hedges),
+	)
+}
+
 // target names a request in a log line: its method and scheme://host,
 // never its path, query or user info.
 func target(req *http.Request) string {
