@@ -222,7 +222,7 @@ type Transport struct {
 	// Idempotent reports whether a request may be sent again after a failure
 	// that may have reached the server. If nil, DefaultIdempotent is used. A
 	// request's context can override it: see [WithIdempotent]. It is called
-	// at most once per retry.
+	// at most once per retry, and once per call with Hedging.
 	Idempotent func(*http.Request) bool
 
 	// RetryAfterStatuses are the response statuses whose server-given wait
