@@ -14,7 +14,9 @@ type Event struct {
 	Request *http.Request
 
 	// Attempt is the number of the attempt the event follows, 1 for the
-	// first: also the number of attempts made so far.
+	// first: also the number of attempts made so far. With hedges (see
+	// [Hedging]) it counts them too, and the attempt whose answer the
+	// event carries may be an earlier one (HedgeWon, Outcome.Winner).
 	Attempt int
 
 	// Response is the attempt's response, or nil when it failed without
