@@ -31,7 +31,9 @@ const (
 // holds more than MaxTokens. A retry that finds less than one token is
 // refused: the Transport gives up with [ErrBudget] and returns the last
 // response or error. The token is taken before the wait, so that retries
-// waiting to be sent count against the budget.
+// waiting to be sent count against the budget. A hedge (see [Hedging])
+// takes a token too; one that finds none is not sent, and the attempt it
+// would have hedged goes on alone.
 //
 // With the defaults (10%, 1 per second, 100 saved up), a burst of 100
 // concurrent requests to a new host that each fail once are all retried;
