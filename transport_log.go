@@ -41,14 +41,7 @@ func (t *Transport) logHedge(ctx context.Context, e *Event) {
 	if t.cfg.Logger == nil || !t.cfg.Logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
-	host := ""
-	if e.Request.URL != nil {
-		host = e.Request.URL.Host
-	}
-	method := e.Request.Method
-	if method == "" {
-		method = http.MethodGet
-	}
+	method, host := methodHost(e.Request)
 	t.cfg.Logger.LogAttrs(ctx, slog.LevelDebug,
 		"Hedging "+target(e.Request)+" after "+logDuration(e.Elapsed)+" (attempt "+strconv.Itoa(e.Attempt)+")",
 		slog.String("method", method),
@@ -59,13 +52,23 @@ func (t *Transport) logHedge(ctx context.Context, e *Event) {
 	)
 }
 
-// target names a request in a log line: its method and scheme://host,
-// never its path, query or user info.
-func target(req *http.Request) string {
-	method := req.Method
+// methodHost returns the method of req (GET for the empty one) and the
+// host of its URL, as log lines give them.
+func methodHost(req *http.Request) (method, host string) {
+	method = req.Method
 	if method == "" {
 		method = http.MethodGet
 	}
+	if req.URL != nil {
+		host = req.URL.Host
+	}
+	return method, host
+}
+
+// target names a request in a log line: its method and scheme://host,
+// never its path, query or user info.
+func target(req *http.Request) string {
+	method, _ := methodHost(req)
 	if req.URL == nil {
 		return method
 	}
@@ -91,14 +94,7 @@ func outcomeText(e *Event) string {
 // eventAttrs are the structured attributes of a log line.
 func eventAttrs(e *Event) []slog.Attr {
 	a := make([]slog.Attr, 0, 8)
-	method := e.Request.Method
-	if method == "" {
-		method = http.MethodGet
-	}
-	host := ""
-	if e.Request.URL != nil {
-		host = e.Request.URL.Host
-	}
+	method, host := methodHost(e.Request)
 	a = append(a,
 		slog.String("method", method),
 		slog.String("host", host),
